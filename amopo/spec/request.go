@@ -1,0 +1,216 @@
+package spec
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+)
+
+// Pair holds one preference pair seen under K dimension templates: for each dimension k,
+// the per-token log-probs of the chosen and the rejected response (response tokens
+// only, prompt and padding already removed). RefChosen/RefRejected are the reference
+// model's, for the losses that need one (DPO, Cal-DPO), and nil otherwise.
+type Pair struct {
+	Chosen, Rejected       [][]float64
+	RefChosen, RefRejected [][]float64
+}
+
+// Request is the JSON body that cmd/loss, the web page and the edge endpoint take.
+// Omitted numbers take the loss's defaults (see Defaults); omitted dimensions take
+// the default K = 4 names when there are 4 arrays, else dim_1..dim_K.
+type Request struct {
+	Loss             string      `json:"loss"`
+	Beta             *float64    `json:"beta,omitempty"`
+	Gamma            *float64    `json:"gamma,omitempty"`
+	Lambda           *float64    `json:"lambda,omitempty"`
+	NLLWeight        *float64    `json:"nll_weight,omitempty"`
+	LengthNormalize  *bool       `json:"length_normalize,omitempty"`
+	Policy           string      `json:"policy,omitempty"`
+	Weights          []float64   `json:"weights,omitempty"`
+	Seed             uint64      `json:"seed"`
+	Step             uint64      `json:"step,omitempty"`
+	Dimensions       []string    `json:"dimensions,omitempty"`
+	UnbiasedStd      bool        `json:"unbiased_std,omitempty"`
+	Softmax          string      `json:"softmax,omitempty"`
+	Reduction        string      `json:"reduction,omitempty"`
+	ChosenLogps      [][]float64 `json:"chosen_logps"`
+	RejectedLogps    [][]float64 `json:"rejected_logps"`
+	RefChosenLogps   [][]float64 `json:"ref_chosen_logps,omitempty"`
+	RefRejectedLogps [][]float64 `json:"ref_rejected_logps,omitempty"`
+}
+
+// Response is the JSON answer: the loss and, per dimension, the weights, the Gaussian
+// parameters, the reward margins and the rest of what a trainer logs.
+type Response struct {
+	Loss             float64   `json:"loss"`
+	Dimensions       []string  `json:"dimensions"`
+	Alpha            []float64 `json:"alpha"`
+	Mu               []float64 `json:"mu"`
+	Sigma            []float64 `json:"sigma"`
+	Margins          []float64 `json:"margins"`
+	RawWeights       []float64 `json:"raw_weights"`
+	Losses           []float64 `json:"losses"`
+	ChosenRewards    []float64 `json:"chosen_rewards"`
+	RejectedRewards  []float64 `json:"rejected_rewards"`
+	ChosenLogps      []float64 `json:"chosen_logps"`
+	RejectedLogps    []float64 `json:"rejected_logps"`
+	NLL              float64   `json:"nll_loss"`
+	NonFiniteWeights int       `json:"nonfinite_weights"`
+}
+
+// DecodeRequest reads one JSON request and resolves it into validated parameters and a
+// one-pair batch. Errors name the field (and the line:column of a syntax error).
+func DecodeRequest(r io.Reader) (Params, Pair, error) {
+	body, err := io.ReadAll(r)
+	if err != nil {
+		return Params{}, Pair{}, fmt.Errorf("reading the request: %w", err)
+	}
+	var req Request
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		return Params{}, Pair{}, describeJSONError(body, err)
+	}
+	if dec.More() {
+		return Params{}, Pair{}, fmt.Errorf("request: more than one JSON value in the body")
+	}
+	return req.Resolve()
+}
+
+// Resolve applies the defaults and checks every field and array.
+func (req *Request) Resolve() (Params, Pair, error) {
+	if req.Loss == "" {
+		return Params{}, Pair{}, fmt.Errorf("loss: missing (known: %s)", joinNames(Losses()))
+	}
+	loss, err := ParseLoss(req.Loss)
+	if err != nil {
+		return Params{}, Pair{}, fmt.Errorf("loss: %w", err)
+	}
+	p := Defaults(loss)
+	setIf := func(dst *float64, src *float64) {
+		if src != nil {
+			*dst = *src
+		}
+	}
+	setIf(&p.Beta, req.Beta)
+	setIf(&p.Gamma, req.Gamma)
+	setIf(&p.Lambda, req.Lambda)
+	setIf(&p.NLLWeight, req.NLLWeight)
+	if req.LengthNormalize != nil {
+		p.LengthNormalize = *req.LengthNormalize
+	}
+	if req.Policy != "" {
+		if p.Policy, err = ParsePolicy(req.Policy); err != nil {
+			return Params{}, Pair{}, fmt.Errorf("policy: %w", err)
+		}
+	}
+	p.Weights = req.Weights
+	p.Seed, p.Step, p.UnbiasedStd = req.Seed, req.Step, req.UnbiasedStd
+	if req.Softmax != "" {
+		p.Softmax = SoftmaxScope(req.Softmax)
+	}
+	if req.Reduction != "" {
+		p.Reduce = Reduction(req.Reduction)
+	}
+	k := len(req.ChosenLogps)
+	switch {
+	case len(req.Dimensions) > 0:
+		p.Dimensions = req.Dimensions
+	case k == len(DefaultDimensions()):
+		p.Dimensions = DefaultDimensions()
+	default:
+		p.Dimensions = make([]string, k)
+		for i := range p.Dimensions {
+			p.Dimensions[i] = fmt.Sprintf("dim_%d", i+1)
+		}
+	}
+	pair := Pair{Chosen: req.ChosenLogps, Rejected: req.RejectedLogps}
+	if loss.NeedsReference() {
+		pair.RefChosen, pair.RefRejected = req.RefChosenLogps, req.RefRejectedLogps
+	}
+	if err := p.Validate(); err != nil {
+		return Params{}, Pair{}, err
+	}
+	if err := CheckPair(&p, &pair, ""); err != nil {
+		return Params{}, Pair{}, err
+	}
+	return p, pair, nil
+}
+
+// CheckPair checks that a pair fits the parameters: K arrays per side, no empty response,
+// finite log-probs <= 0, reference log-probs where the loss needs them. prefix names the
+// pair in errors (e.g. "pairs[3]."); field names follow the JSON contract.
+func CheckPair(p *Params, pair *Pair, prefix string) error {
+	k := p.K()
+	sides := []struct {
+		name   string
+		arrays [][]float64
+		need   bool
+	}{
+		{"chosen_logps", pair.Chosen, true},
+		{"rejected_logps", pair.Rejected, true},
+		{"ref_chosen_logps", pair.RefChosen, p.Loss.NeedsReference()},
+		{"ref_rejected_logps", pair.RefRejected, p.Loss.NeedsReference()},
+	}
+	for _, s := range sides {
+		if !s.need {
+			continue
+		}
+		if s.arrays == nil {
+			return fmt.Errorf("%s%s: missing (loss %q needs it)", prefix, s.name, p.Loss)
+		}
+		if len(s.arrays) != k {
+			return fmt.Errorf("%s%s: %d arrays for K = %d dimensions %v: one array of per-token log-probs per dimension",
+				prefix, s.name, len(s.arrays), k, p.Dimensions)
+		}
+		for d, a := range s.arrays {
+			if len(a) == 0 {
+				return fmt.Errorf("%s%s[%d]: empty response for dimension %q: a response needs at least one token",
+					prefix, s.name, d, p.Dimensions[d])
+			}
+			for t, v := range a {
+				if math.IsNaN(v) || math.IsInf(v, 0) {
+					return fmt.Errorf("%s%s[%d][%d]: log-prob must be finite, got %v", prefix, s.name, d, t, v)
+				}
+				if v > 0 {
+					return fmt.Errorf("%s%s[%d][%d]: log-prob must be <= 0, got %v", prefix, s.name, d, t, v)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// describeJSONError turns a decoding error into one line with line:column where known.
+func describeJSONError(body []byte, err error) error {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.Is(err, io.EOF):
+		return fmt.Errorf("request: empty body, expected one JSON object")
+	case errors.As(err, &syn):
+		line, col := lineCol(body, syn.Offset)
+		return fmt.Errorf("request:%d:%d: malformed JSON: %v", line, col, syn)
+	case errors.As(err, &typ):
+		line, col := lineCol(body, typ.Offset)
+		return fmt.Errorf("request:%d:%d: field %q: expected %v, got JSON %s", line, col, typ.Field, typ.Type, typ.Value)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return fmt.Errorf("request: truncated JSON")
+	}
+	return fmt.Errorf("request: %v", err)
+}
+
+func lineCol(body []byte, offset int64) (line, col int) {
+	line, col = 1, 1
+	for i := int64(0); i < offset && i < int64(len(body)); i++ {
+		if body[i] == '\n' {
+			line, col = line+1, 1
+		} else {
+			col++
+		}
+	}
+	return line, col
+}

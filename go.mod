@@ -1,0 +1,3 @@
+module github.com/amopo-engine/amopo
+
+go 1.26
