@@ -59,6 +59,10 @@ type Response struct {
 	RejectedLogps    []float64 `json:"rejected_logps"`
 	NLL              float64   `json:"nll_loss"`
 	NonFiniteWeights int       `json:"nonfinite_weights"`
+	// GradChosenLogps, GradRejectedLogps are dLoss/d(token log-prob), per dimension and
+	// token, when asked for (the weights held fixed: they carry no gradient).
+	GradChosenLogps   [][]float64 `json:"grad_chosen_logps,omitempty"`
+	GradRejectedLogps [][]float64 `json:"grad_rejected_logps,omitempty"`
 }
 
 // DecodeRequest reads one JSON request and resolves it into validated parameters and a
