@@ -95,7 +95,7 @@ const orpoMaxMeanLogp = -1e-6
 func orpoTerms(s *Sequences, p *spec.Params) PairTerms {
 	logOdds := func(m *Node) *Node {
 		mc := MinScalar(m, orpoMaxMeanLogp)
-		return Sub(mc, Log(Neg(Expm1(mc))))
+		return Sub(mc, Log(Neg(expm1(mc))))
 	}
 	lo := Sub(logOdds(s.ChosenMean), logOdds(s.RejectedMean))
 	return PairTerms{
@@ -103,4 +103,11 @@ func orpoTerms(s *Sequences, p *spec.Params) PairTerms {
 		ChosenReward:   MulScalar(s.ChosenMean, p.Lambda),
 		RejectedReward: MulScalar(s.RejectedMean, p.Lambda),
 	}
+}
+
+// expm1 is exp(x)-1 with a gradient: GoMLX v0.26 defines none for Expm1. The value is
+// Expm1's, exactly (e - e adds an exact 0); the gradient flows through Exp.
+func expm1(x *Node) *Node {
+	e := Exp(x)
+	return Add(StopGradient(Expm1(x)), Sub(e, StopGradient(e)))
 }

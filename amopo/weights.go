@@ -4,7 +4,6 @@ import (
 	"github.com/amopo-engine/amopo/amopo/spec"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck
-	"github.com/gomlx/gomlx/pkg/core/shapes"
 )
 
 // ProbStats are the statistics of the response tokens' probabilities p = exp(logp) per
@@ -89,7 +88,6 @@ func uniformWeights(st *ProbStats, _ *Node, p *spec.Params) Weights {
 // probStats computes ProbStats from the sanitised log-probs [B, K, 2, T] and the mask of
 // the tokens that count. No gradient flows through it.
 func probStats(safeLogps, tokenMask *Node, counts *Node, p *spec.Params) *ProbStats {
-	dtype := safeLogps.DType()
 	zeros := ZerosLike(safeLogps)
 	probs := Where(tokenMask, Exp(StopGradient(safeLogps)), zeros)
 	sumP := ReduceSum(probs, -1) // [B, K, 2]
@@ -114,7 +112,6 @@ func probStats(safeLogps, tokenMask *Node, counts *Node, p *spec.Params) *ProbSt
 	n := ReduceSum(counts, -1)
 	mu := Div(ReduceSum(sumP, -1), MaxScalar(n, 1.0))             // [B, K]
 	pooledSS := ReduceSum(sumSquares(InsertAxes(mu, -1, -1)), -1) // [B, K]
-	_ = dtype
 	return &ProbStats{
 		Mu: mu, Var: Div(pooledSS, varianceDenominator(n)),
 		ChosenMu: pick(sideMu, 0), ChosenVar: pick(sideVar, 0),
@@ -139,7 +136,7 @@ func finishWeights(w Weights, p *spec.Params) (Weights, *Node) {
 	return w, nonFinite
 }
 
-// pick returns x[..., i] of a [B, K, 2] tensor as [B, K]. It multiplies by a one-hot
+// pick returns x[..., i]: of a [B, K, 2] tensor as [B, K], of a [K] vector as a scalar. It multiplies by a one-hot
 // and sums rather than slicing: the gradient of a slice is a Pad, which the pure-Go
 // backend lacks.
 func pick(x *Node, i int) *Node {
@@ -157,5 +154,3 @@ func onesDims(n int) []int {
 	}
 	return d
 }
-
-var _ = shapes.Make

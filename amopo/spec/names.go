@@ -30,16 +30,16 @@ const (
 	// is uniform, so with K = 1 it is exactly SimPO.
 	SimPO LossName = "simpo"
 	// DPO (Rafailov et al. 2023): l = -log sigmoid(beta*((s_w - ref_w) - (s_l - ref_l))),
-	// s the summed log-prob; needs reference log-probs.
+	// s the sequence log-prob (the sum by default); needs reference log-probs.
 	DPO LossName = "dpo"
 	// ORPO (Hong et al. 2024, TRL's odds_ratio_loss): l = nll_weight*NLL_w -
 	// lambda*log sigmoid(log odds(w) - log odds(l)), odds from mean per-token log-probs.
 	ORPO LossName = "orpo"
 	// CPO (Xu et al. 2024, TRL's CPOTrainer, sigmoid loss): l = -log sigmoid(beta*(s_w - s_l))
-	// + nll_weight*NLL_w, s the summed log-prob. Reference-free.
+	// + nll_weight*NLL_w, s the sequence log-prob (the sum by default). Reference-free.
 	CPO LossName = "cpo"
 	// CalDPO (Xiao et al. 2024, as in the authors' trainer): l = -log sigmoid(h_w - h_l) +
-	// 0.5*((h_w - 1/(2 beta))^2 + (h_l + 1/(2 beta))^2), h = s - ref the summed log-ratio;
+	// 0.5*((h_w - 1/(2 beta))^2 + (h_l + 1/(2 beta))^2), h = s - ref_s the log-ratio;
 	// needs reference log-probs.
 	CalDPO LossName = "cal-dpo"
 )

@@ -171,6 +171,10 @@ func CheckPair(p *Params, pair *Pair, prefix string) error {
 				prefix, s.name, len(s.arrays), k, p.Dimensions)
 		}
 		for d, a := range s.arrays {
+			if policyLen := policyLength(pair, s.name, d); policyLen >= 0 && len(a) != policyLen {
+				return fmt.Errorf("%s%s[%d]: %d reference log-probs for a response of %d tokens (dimension %q)",
+					prefix, s.name, d, len(a), policyLen, p.Dimensions[d])
+			}
 			if len(a) == 0 {
 				return fmt.Errorf("%s%s[%d]: empty response for dimension %q: a response needs at least one token",
 					prefix, s.name, d, p.Dimensions[d])
@@ -186,6 +190,18 @@ func CheckPair(p *Params, pair *Pair, prefix string) error {
 		}
 	}
 	return nil
+}
+
+// policyLength is the token count of the policy response a reference array belongs to,
+// or -1 for the policy arrays themselves.
+func policyLength(pair *Pair, field string, d int) int {
+	switch field {
+	case "ref_chosen_logps":
+		return len(pair.Chosen[d])
+	case "ref_rejected_logps":
+		return len(pair.Rejected[d])
+	}
+	return -1
 }
 
 // describeJSONError turns a decoding error into one line with line:column where known.
