@@ -151,3 +151,19 @@ func TestMetricsNamesAndValues(t *testing.T) {
 		require.Contains(t, got, name)
 	}
 }
+
+func TestCheckMaskNamesTheEmptySide(t *testing.T) {
+	_, mask := guardCase()
+	dims := []string{"helpfulness", "correctness"}
+	err := CheckMask(tensors.FromFlatDataAndDimensions(mask, 2, 2, 2, 3), dims)
+	require.EqualError(t, err, `amopo.CheckMask: pair 0, dimension "correctness": the chosen response has no token`)
+	asBool := make([]bool, len(mask))
+	for i := range mask {
+		asBool[i] = mask[i] != 0
+	}
+	require.Error(t, CheckMask(tensors.FromFlatDataAndDimensions(asBool, 2, 2, 2, 3), dims))
+	full := tensors.FromScalarAndDimensions(int32(1), 2, 2, 2, 3)
+	require.NoError(t, CheckMask(full, dims))
+	require.ErrorContains(t, CheckMask(full, dims[:1]), "K = 2 dimensions but 1 are named")
+	require.ErrorContains(t, CheckMask(tensors.FromScalarAndDimensions(int32(1), 2, 2, 3), dims), "must be [B, K, 2, T]")
+}

@@ -155,3 +155,54 @@ func unpackTokens(flat []float64, lengths [][][2]int) []spec.Pair {
 	}
 	return out
 }
+
+// CheckMask checks a [B, K, 2, T] response mask (bool, int or float) on the host before
+// a step, and names the first pair and side with no response token: the graph would
+// leave such a pair out and count it in Outputs.InvalidPairs.
+func CheckMask(mask *tensors.Tensor, dimensions []string) error {
+	dims := mask.Shape().Dimensions
+	if len(dims) != 4 || dims[2] != 2 {
+		return fmt.Errorf("amopo.CheckMask: mask must be [B, K, 2, T], got %s", mask.Shape())
+	}
+	if dims[1] != len(dimensions) {
+		return fmt.Errorf("amopo.CheckMask: mask has K = %d dimensions but %d are named: %v", dims[1], len(dimensions), dimensions)
+	}
+	var counts []int // response tokens per row of T slots
+	var err error
+	mask.MustConstFlatData(func(flat any) {
+		switch v := flat.(type) {
+		case []bool:
+			counts = countRows(v, dims[3], func(x bool) bool { return x })
+		case []float32:
+			counts = countRows(v, dims[3], func(x float32) bool { return x != 0 })
+		case []float64:
+			counts = countRows(v, dims[3], func(x float64) bool { return x != 0 })
+		case []int32:
+			counts = countRows(v, dims[3], func(x int32) bool { return x != 0 })
+		case []int64:
+			counts = countRows(v, dims[3], func(x int64) bool { return x != 0 })
+		default:
+			err = fmt.Errorf("amopo.CheckMask: unsupported mask dtype %s", mask.DType())
+		}
+	})
+	if err != nil {
+		return err
+	}
+	for row, n := range counts {
+		if n == 0 {
+			b, k, side := row/(dims[1]*2), row/2%dims[1], [2]string{"chosen", "rejected"}[row%2]
+			return fmt.Errorf("amopo.CheckMask: pair %d, dimension %q: the %s response has no token", b, dimensions[k], side)
+		}
+	}
+	return nil
+}
+
+func countRows[T any](flat []T, width int, on func(T) bool) []int {
+	counts := make([]int, len(flat)/width)
+	for i, x := range flat {
+		if on(x) {
+			counts[i/width]++
+		}
+	}
+	return counts
+}
