@@ -8,12 +8,14 @@
 package main
 
 import (
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
 	"os"
+	"sort"
 	"strings"
 	"time"
 
@@ -82,6 +84,7 @@ func run(args []string, w io.Writer) error {
 	policyName := flags.String("policy", "gaussian", "weight policy: "+names(spec.Policies()))
 	seed := flags.Uint64("seed", 1, "seed of the data, the initialisation and the weight draws")
 	every := flags.Int("every", 10, "print every N steps")
+	metricsPath := flags.String("metrics", "", "write every step's metrics to this JSONL file")
 	if err := flags.Parse(args); err != nil {
 		return err
 	}
@@ -120,6 +123,7 @@ func run(args []string, w io.Writer) error {
 	optimizer := optimizers.Adam().LearningRate(0.02).Done()
 	b, k, s := data.batch, data.k, data.seqLen
 	params := p
+	var metricNames []string // filled while the graph is built, in a fixed order
 	step, err := context.NewExec(backend, ctx, func(ctx *context.Context, tok, resp, noise *Node) []*Node {
 		flat := Reshape(tok, b*k*2, s)
 		logits := layers.Dense(ctx.In("lm"), layers.Embedding(ctx.In("embed"), flat, dtypes.Float32, data.vocab, 16), true, data.vocab)
@@ -128,15 +132,32 @@ func run(args []string, w io.Writer) error {
 			Logps: Reshape(logps, b, k, 2, s), Mask: Reshape(mask, b, k, 2, s), Noise: noise,
 		}).Params(params).Done()
 		optimizer.UpdateGraph(ctx, out.Loss.Graph(), out.Loss)
-		margins := ReduceMean(Sub(out.ChosenRewards, out.RejectedRewards), 0)
-		return []*Node{out.Loss, ReduceMean(out.Alpha, 0), ReduceMean(out.Mu, 0), ReduceMean(out.Sigma, 0),
-			margins, Reshape(logps, b, k, 2, s), Reshape(ConvertDType(mask, dtypes.Float32), b, k, 2, s)}
+		nodes := []*Node{Reshape(logps, b, k, 2, s), Reshape(ConvertDType(mask, dtypes.Float32), b, k, 2, s)}
+		metrics := out.Metrics()
+		metricNames = metricNames[:0]
+		for name := range metrics {
+			metricNames = append(metricNames, name)
+		}
+		sort.Strings(metricNames)
+		for _, name := range metricNames {
+			nodes = append(nodes, ConvertDType(metrics[name], dtypes.Float64))
+		}
+		return nodes
 	})
 	if err != nil {
 		return err
 	}
 	tokT := tensors.FromFlatDataAndDimensions(data.tokens, b, k, 2, s)
 	respT := tensors.FromFlatDataAndDimensions(data.response, b, k, 2, s)
+	var metricsOut *json.Encoder
+	if *metricsPath != "" {
+		f, err := os.Create(*metricsPath)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		metricsOut = json.NewEncoder(f)
+	}
 
 	fmt.Fprintf(w, "AMoPO demo: loss %s, policy %s, beta %.2f, gamma %.2f, K = %d %v, pure-Go backend\n",
 		p.Loss, p.Policy, p.Beta, p.Gamma, k, p.Dimensions)
@@ -149,34 +170,43 @@ func run(args []string, w io.Writer) error {
 	fmt.Fprintln(w, header)
 	start := time.Now()
 	var lastLogps, lastMask *tensors.Tensor
-	var first, last float32
+	var first, last float64
 	for i := 0; i < *steps; i++ {
 		noise := amopo.NoiseTensor(p.Seed, uint64(i), b, k)
 		outs, err := step.Exec(tokT, respT, noise)
 		if err != nil {
 			return err
 		}
-		last = tensors.ToScalar[float32](outs[0])
+		m := map[string]any{"step": i}
+		for j, name := range metricNames {
+			m[name] = tensors.ToScalar[float64](outs[2+j])
+		}
+		last = m["loss"].(float64)
 		if i == 0 {
 			first = last
 		}
+		if metricsOut != nil {
+			if err := metricsOut.Encode(m); err != nil {
+				return err
+			}
+		}
 		if i%*every == 0 || i == *steps-1 {
 			line := fmt.Sprintf("%5d %8.4f", i, last)
-			vals := make([][]float32, 4)
-			for j := range vals {
-				vals[j] = tensors.MustCopyFlatData[float32](outs[1+j])
-			}
-			for d := range p.Dimensions {
-				line += fmt.Sprintf(" | %5.3f %5.3f %5.3f %7.3f", vals[0][d], vals[1][d], vals[2][d], vals[3][d])
+			for _, d := range p.Dimensions {
+				line += fmt.Sprintf(" | %5.3f %5.3f %5.3f %7.3f", m["weights/"+d+"_alpha"], m["weights/"+d+"_mu"],
+					m["weights/"+d+"_sigma"], m["rewards/"+d+"_margins"])
 			}
 			fmt.Fprintln(w, line)
 		}
 		if i == *steps-1 {
-			lastLogps, lastMask = outs[5], outs[6]
+			lastLogps, lastMask = outs[0], outs[1]
 			p.Step = uint64(i)
 		}
 	}
 	fmt.Fprintf(w, "loss %.4f -> %.4f in %d steps (%.1fs)\n", first, last, *steps, time.Since(start).Seconds())
+	if *metricsPath != "" {
+		fmt.Fprintf(w, "metrics (JSONL, TRL names): %s\n", *metricsPath)
+	}
 
 	// Check the last step's loss against the float64 reference on the same log-probs
 	// (before the update the step made).
@@ -185,7 +215,7 @@ func run(args []string, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	rel := math.Abs(float64(last)-want.Loss) / math.Max(math.Abs(want.Loss), 1e-12)
+	rel := math.Abs(last-want.Loss) / math.Max(math.Abs(want.Loss), 1e-12)
 	fmt.Fprintf(w, "float64 reference on the last step's log-probs: %.6f (graph %.6f, relative difference %.1e)\n",
 		want.Loss, last, rel)
 	if rel > 1e-4 {
