@@ -1,0 +1,87 @@
+package trainer
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/gomlx/gomlx/backends"
+	_ "github.com/gomlx/gomlx/backends/simplego"
+)
+
+// SafeGoConfig is the pure-Go backend configuration the engine uses: GoMLX v0.26's
+// default parallel executor deadlocked on training graphs (platform facts, trap 3);
+// ops_sequential runs the ops of a graph one at a time (matmuls still use both cores)
+// and a test trains long enough to catch a hang.
+const SafeGoConfig = "go:ops_sequential"
+
+// NewBackend returns the backend of a --backend value:
+//
+//	go, go:...        GoMLX's pure-Go backend ("go" means SafeGoConfig)
+//	xla, xla:cuda     XLA through a PJRT plugin found via PJRT_PLUGIN_LIBRARY_PATH
+//	xla:/abs/path.so  XLA with that plugin file
+//	webgpu            the WebGPU backend (where built in)
+//
+// An empty name takes $GOMLX_BACKEND, else "go". It never downloads anything: a missing
+// XLA plugin is an error that says what to install.
+func NewBackend(name string) (backend backends.Backend, err error) {
+	if name == "" {
+		name = os.Getenv("GOMLX_BACKEND")
+	}
+	if name == "" || name == "go" {
+		name = SafeGoConfig
+	}
+	kind, _, _ := strings.Cut(name, ":")
+	if kind == "xla" {
+		if err := prepareXLA(name); err != nil {
+			return nil, err
+		}
+	}
+	known := backends.List()
+	found := false
+	for _, k := range known {
+		found = found || k == kind
+	}
+	if !found {
+		hint := ""
+		if kind == "xla" {
+			hint = " (this binary was built without XLA: build with cgo on linux/amd64)"
+		}
+		return nil, fmt.Errorf("backend %q is not available%s; known backends: %v", kind, hint, known)
+	}
+	// GoMLX panics on some bad configurations: turn that into an error.
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("backend %q: %v", name, r)
+		}
+	}()
+	backend, err = backends.NewWithConfig(name)
+	if err != nil {
+		return nil, fmt.Errorf("backend %q: %w%s", name, err, xlaHint(kind))
+	}
+	return backend, nil
+}
+
+// prepareXLA turns off GoMLX's plugin auto-download before the XLA backend is created.
+func prepareXLA(name string) error {
+	if err := os.Setenv("GOMLX_NO_AUTO_INSTALL", "1"); err != nil {
+		return err
+	}
+	disableXLAAutoInstall()
+	_, plugin, _ := strings.Cut(name, ":")
+	if strings.HasPrefix(plugin, "/") {
+		if _, err := os.Stat(strings.Split(plugin, ",")[0]); err != nil {
+			return fmt.Errorf("backend %q: plugin file: %w%s", name, err, xlaHint("xla"))
+		}
+	}
+	return nil
+}
+
+func xlaHint(kind string) string {
+	if kind != "xla" {
+		return ""
+	}
+	return "; to run on a CUDA GPU, install a PJRT CUDA plugin (e.g. the JAX CUDA plugin: pip install jax[cuda13]) " +
+		"and pass its path, --backend xla:/abs/path/xla_cuda_plugin.so, or set PJRT_PLUGIN_LIBRARY_PATH to its folder; " +
+		"put its nvidia/*/lib folders on LD_LIBRARY_PATH and set XLA_FLAGS=--xla_gpu_cuda_data_dir=<CUDA dir with nvvm/libdevice>"
+}

@@ -1,0 +1,276 @@
+package trainer
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+
+	"github.com/amopo-engine/amopo/amopo/spec"
+	"gopkg.in/yaml.v3"
+)
+
+// Config is a whole run: a file (JSON or YAML, the same keys) plus flags that override it.
+// Every field is a flag named by its key path, e.g. --preference.lr or --loss.beta.
+type Config struct {
+	Backend string `json:"backend" yaml:"backend" help:"GoMLX backend: go (pure Go, default), xla (CUDA via PJRT_PLUGIN_LIBRARY_PATH), xla:/abs/plugin.so, webgpu"`
+	Seed    uint64 `json:"seed" yaml:"seed" help:"seed of the initialisation, the data order and the weight draws"`
+	OutDir  string `json:"out_dir" yaml:"out_dir" help:"where checkpoints, metrics and the exported model go"`
+	Resume  bool   `json:"resume" yaml:"resume" help:"continue from out_dir's latest checkpoint"`
+
+	Model ModelConfig `json:"model" yaml:"model"`
+	Data  DataConfig  `json:"data" yaml:"data"`
+	SFT   StageConfig `json:"sft" yaml:"sft"`
+	Pref  StageConfig `json:"preference" yaml:"preference"`
+	Loss  LossConfig  `json:"loss" yaml:"loss"`
+
+	LogEvery        int     `json:"log_every" yaml:"log_every" help:"print and log metrics every N steps"`
+	EvalEvery       int     `json:"eval_every" yaml:"eval_every" help:"evaluate on the held-out split every N preference steps (0: at the end only)"`
+	CheckpointEvery int     `json:"checkpoint_every" yaml:"checkpoint_every" help:"save a checkpoint every N steps (0: at stage ends only)"`
+	KeepCheckpoints int     `json:"keep_checkpoints" yaml:"keep_checkpoints" help:"checkpoints kept on disk"`
+	PeakTFLOPS      float64 `json:"peak_tflops" yaml:"peak_tflops" help:"the device's peak TFLOP/s for MFU (0: measure the f32 matmul peak on the pure-Go backend, or a per-card default on GPU)"`
+}
+
+// ModelConfig selects the model: a preset with random initialisation, or a Hugging Face
+// checkpoint directory.
+type ModelConfig struct {
+	Preset string `json:"preset" yaml:"preset" help:"random-init model: tiny (default), small, qwen2.5-0.5b; ignored when dir is set"`
+	Dir    string `json:"dir" yaml:"dir" help:"a Hugging Face checkpoint directory (config.json + model.safetensors)"`
+	DType  string `json:"dtype" yaml:"dtype" help:"compute dtype: f32 or bf16"`
+}
+
+// DataConfig selects the data.
+type DataConfig struct {
+	Format          string   `json:"format" yaml:"format" help:"builtin (the verifiable task), amopo, helpsteer2, helpsteer2-preference"`
+	Train           []string `json:"train" yaml:"train" help:"training files (comma-separated)"`
+	Eval            []string `json:"eval" yaml:"eval" help:"held-out files (comma-separated)"`
+	Tokenizer       string   `json:"tokenizer" yaml:"tokenizer" help:"tokenizer directory (tokenizer.json), or bytes for the byte-level one"`
+	Templates       string   `json:"templates" yaml:"templates" help:"dimension templates file (JSON); empty: the built-in ones"`
+	MaxLength       int      `json:"max_length" yaml:"max_length" help:"longest sequence, prompt + response"`
+	MaxPromptLength int      `json:"max_prompt_length" yaml:"max_prompt_length" help:"longest prompt before truncation"`
+	SkipBadRows     bool     `json:"skip_bad_rows" yaml:"skip_bad_rows" help:"skip and count bad rows instead of stopping"`
+	TrainSize       int      `json:"train_size" yaml:"train_size" help:"builtin task: training pairs generated"`
+	EvalSize        int      `json:"eval_size" yaml:"eval_size" help:"builtin task: held-out prompts generated"`
+}
+
+// StageConfig is one training stage.
+type StageConfig struct {
+	Steps     int             `json:"steps" yaml:"steps" help:"optimizer steps (0 skips the stage)"`
+	BatchSize int             `json:"batch_size" yaml:"batch_size" help:"pairs (or sequences for SFT) per micro-batch"`
+	GradAccum int             `json:"grad_accum" yaml:"grad_accum" help:"micro-batches per optimizer step"`
+	Optimizer OptimizerConfig `json:"optimizer" yaml:"optimizer"`
+}
+
+// LossConfig is the preference loss (see docs/loss.md); numbers left at their zero value
+// take the loss's defaults.
+type LossConfig struct {
+	Name         string    `json:"name" yaml:"name" help:"amopo (default), simpo, dpo, orpo, cpo, cal-dpo"`
+	Policy       string    `json:"policy" yaml:"policy" help:"gaussian, gaussian-split, fixed, uniform (default: the loss's)"`
+	Weights      []float64 `json:"weights" yaml:"weights" help:"ratios of the fixed policy (comma-separated)"`
+	Beta         float64   `json:"beta" yaml:"beta" help:"beta (0: the loss's default)"`
+	Gamma        *float64  `json:"gamma" yaml:"gamma" help:"gamma, the target margin (unset: the loss's default)"`
+	NoLengthNorm bool      `json:"no_length_normalize" yaml:"no_length_normalize" help:"sum instead of mean log-probs (the paper's ablation)"`
+	AuthorsCode  bool      `json:"authors_code" yaml:"authors_code" help:"unbiased std, batch softmax and mean reduction, as the authors' code"`
+}
+
+// Defaults is the no-flag run: a tiny model on the built-in task, SFT then AMoPO, on the
+// pure-Go backend, sized for a few minutes on 2 cores.
+func Defaults() Config {
+	sftOpt := DefaultOptimizer(3e-3)
+	prefOpt := DefaultOptimizer(5e-4)
+	return Config{
+		Backend: "go",
+		Seed:    1,
+		OutDir:  "out/run",
+		Model:   ModelConfig{Preset: "tiny", DType: "f32"},
+		Data: DataConfig{Format: "builtin", Tokenizer: "bytes", MaxLength: 96, MaxPromptLength: 64,
+			TrainSize: 2000, EvalSize: 200},
+		SFT:             StageConfig{Steps: 300, BatchSize: 16, GradAccum: 1, Optimizer: sftOpt},
+		Pref:            StageConfig{Steps: 150, BatchSize: 4, GradAccum: 1, Optimizer: prefOpt},
+		Loss:            LossConfig{Name: "amopo"},
+		LogEvery:        10,
+		CheckpointEvery: 50,
+		KeepCheckpoints: 2,
+	}
+}
+
+// LoadConfig reads a JSON or YAML config file over the defaults (by extension: .json,
+// .yaml, .yml). Unknown keys are errors naming the file.
+func LoadConfig(path string, cfg *Config) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".json":
+		dec := json.NewDecoder(strings.NewReader(string(data)))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(cfg); err != nil {
+			return fmt.Errorf("config %s: %w", path, err)
+		}
+	case ".yaml", ".yml":
+		dec := yaml.NewDecoder(strings.NewReader(string(data)))
+		dec.KnownFields(true)
+		if err := dec.Decode(cfg); err != nil {
+			return fmt.Errorf("config %s: %w", path, err)
+		}
+	default:
+		return fmt.Errorf("config %s: unknown extension (use .json, .yaml or .yml)", path)
+	}
+	return nil
+}
+
+// BindFlags defines one flag per config field, named by its key path, writing into cfg
+// when parsed. Parse the config file first, then the flags, so flags override it.
+func BindFlags(fs *flag.FlagSet, cfg *Config) {
+	bindStruct(fs, reflect.ValueOf(cfg).Elem(), "")
+}
+
+func bindStruct(fs *flag.FlagSet, v reflect.Value, prefix string) {
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		key := strings.Split(f.Tag.Get("json"), ",")[0]
+		if key == "" || key == "-" {
+			continue
+		}
+		name := prefix + key
+		fv := v.Field(i)
+		if f.Type.Kind() == reflect.Struct {
+			bindStruct(fs, fv, name+".")
+			continue
+		}
+		fs.Var(&fieldValue{v: fv}, name, f.Tag.Get("help"))
+	}
+}
+
+// fieldValue adapts a config field to flag.Value.
+type fieldValue struct{ v reflect.Value }
+
+func (f *fieldValue) String() string {
+	if !f.v.IsValid() {
+		return ""
+	}
+	if f.v.Kind() == reflect.Pointer {
+		if f.v.IsNil() {
+			return ""
+		}
+		return fmt.Sprint(f.v.Elem().Interface())
+	}
+	return fmt.Sprint(f.v.Interface())
+}
+
+func (f *fieldValue) IsBoolFlag() bool { return f.v.IsValid() && f.v.Kind() == reflect.Bool }
+
+func (f *fieldValue) Set(s string) error {
+	return setValue(f.v, s)
+}
+
+func setValue(v reflect.Value, s string) error {
+	switch v.Kind() {
+	case reflect.String:
+		v.SetString(s)
+	case reflect.Bool:
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return err
+		}
+		v.SetBool(b)
+	case reflect.Int:
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			return err
+		}
+		v.SetInt(int64(n))
+	case reflect.Uint64:
+		n, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			return err
+		}
+		v.SetUint(n)
+	case reflect.Float64:
+		x, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return err
+		}
+		v.SetFloat(x)
+	case reflect.Pointer:
+		elem := reflect.New(v.Type().Elem())
+		if err := setValue(elem.Elem(), s); err != nil {
+			return err
+		}
+		v.Set(elem)
+	case reflect.Slice:
+		parts := strings.Split(s, ",")
+		out := reflect.MakeSlice(v.Type(), len(parts), len(parts))
+		for i, p := range parts {
+			if err := setValue(out.Index(i), strings.TrimSpace(p)); err != nil {
+				return err
+			}
+		}
+		v.Set(out)
+	default:
+		return fmt.Errorf("unsupported flag type %s", v.Type())
+	}
+	return nil
+}
+
+// LossParams resolves the loss section into validated spec.Params for K dimensions.
+func (c *Config) LossParams(dimensions []string) (spec.Params, error) {
+	name, err := spec.ParseLoss(c.Loss.Name)
+	if err != nil {
+		return spec.Params{}, fmt.Errorf("loss.name: %w", err)
+	}
+	p := spec.Defaults(name)
+	p.Dimensions = dimensions
+	if c.Loss.Policy != "" {
+		if p.Policy, err = spec.ParsePolicy(c.Loss.Policy); err != nil {
+			return spec.Params{}, fmt.Errorf("loss.policy: %w", err)
+		}
+	}
+	p.Weights = c.Loss.Weights
+	if c.Loss.Beta != 0 {
+		p.Beta = c.Loss.Beta
+	}
+	if c.Loss.Gamma != nil {
+		p.Gamma = *c.Loss.Gamma
+	}
+	if c.Loss.NoLengthNorm {
+		p.LengthNormalize = false
+	}
+	if c.Loss.AuthorsCode {
+		p.UnbiasedStd, p.Softmax, p.Reduce = true, spec.OverBatch, spec.MeanOverEntries
+	}
+	p.Seed = c.Seed
+	if err := p.Validate(); err != nil {
+		return spec.Params{}, fmt.Errorf("loss: %w", err)
+	}
+	return p, nil
+}
+
+// Validate checks the parts of the config that do not need the data or the model.
+func (c *Config) Validate() error {
+	for _, s := range []struct {
+		name string
+		st   StageConfig
+	}{{"sft", c.SFT}, {"preference", c.Pref}} {
+		if s.st.Steps < 0 {
+			return fmt.Errorf("%s.steps: must be >= 0", s.name)
+		}
+		if s.st.Steps > 0 && (s.st.BatchSize <= 0 || s.st.GradAccum <= 0 || s.st.Optimizer.LR <= 0) {
+			return fmt.Errorf("%s: batch_size, grad_accum and optimizer.lr must be > 0", s.name)
+		}
+	}
+	if c.Data.MaxPromptLength >= c.Data.MaxLength {
+		return fmt.Errorf("data.max_prompt_length (%d) must be < data.max_length (%d): a response needs room",
+			c.Data.MaxPromptLength, c.Data.MaxLength)
+	}
+	if c.OutDir == "" {
+		return fmt.Errorf("out_dir: empty")
+	}
+	return nil
+}

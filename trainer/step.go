@@ -1,0 +1,200 @@
+package trainer
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/amopo-engine/amopo/amopo"
+	"github.com/amopo-engine/amopo/amopo/spec"
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/gomlx/pkg/ml/context/initializers"
+)
+
+// Model is any GoMLX causal language model: logits [N, S, V] from token ids, attention
+// mask and position ids, all [N, S].
+type Model func(ctx *context.Context, tokens, attention, positions *Node) *Node
+
+// Batch is one (micro-)batch in host tensors. Preference batches are [B, K, 2, S]
+// (axis 2: chosen, rejected) with RefSums [B, K, 2] for the losses that need them; SFT
+// batches are [B, S]. Response is 1 on the tokens the loss scores.
+type Batch struct {
+	Tokens, Response, Attention, Positions *tensors.Tensor
+	RefSums                                *tensors.Tensor
+	// Tokens counts the non-padding tokens, for tokens/s.
+	NumTokens int
+}
+
+// stepKind selects what a step graph computes.
+type stepKind int
+
+const (
+	sftStep stepKind = iota
+	preferenceStep
+	evalStep // preference metrics, no update
+)
+
+var stageNames = map[stepKind]string{sftStep: "sft", preferenceStep: "preference", evalStep: "eval"}
+
+// stepper compiles and runs the step graphs of one stage: with gradient accumulation,
+// micro-steps add their gradients to accumulators and the last one applies the update.
+type stepper struct {
+	kind        stepKind
+	ctx         *context.Context
+	params      spec.Params
+	opt         OptimizerConfig
+	totalSteps  int
+	accumSteps  int
+	execs       map[bool]*context.Exec // keyed by "apply the update"
+	metricNames map[bool][]string      // per graph: the names of its outputs
+	model       Model
+}
+
+func newStepper(backend backends.Backend, ctx *context.Context, model Model, kind stepKind, p spec.Params,
+	opt OptimizerConfig, totalSteps, accumSteps int) (*stepper, error) {
+	s := &stepper{kind: kind, ctx: ctx, params: p, opt: opt, totalSteps: totalSteps,
+		accumSteps: max(accumSteps, 1), execs: map[bool]*context.Exec{}, model: model,
+		metricNames: map[bool][]string{}}
+	for _, apply := range []bool{false, true} {
+		if kind == evalStep && apply {
+			continue
+		}
+		apply := apply
+		exec, err := context.NewExec(backend, ctx, func(ctx *context.Context, inputs []*Node) []*Node {
+			// Both graphs share the model and optimizer variables: whichever is built first
+			// creates them.
+			return s.build(ctx.Checked(false), inputs, apply)
+		})
+		if err != nil {
+			return nil, err
+		}
+		s.execs[apply] = exec
+	}
+	return s, nil
+}
+
+// build is the step graph. inputs: tokens, response, attention, positions, noise,
+// [refSums]. Outputs: the metrics in s.metricNames order.
+func (s *stepper) build(ctx *context.Context, inputs []*Node, apply bool) []*Node {
+	g := inputs[0].Graph()
+	tokens, response, attention, positions := inputs[0], inputs[1], inputs[2], inputs[3]
+	dims := tokens.Shape().Dimensions
+	seqLen := dims[len(dims)-1]
+	n := tokens.Shape().Size() / seqLen
+	flat := func(x *Node) *Node { return Reshape(x, n, seqLen) }
+	logits := s.model(ctx.In("model"), flat(tokens), flat(attention), flat(positions))
+	logps, mask := amopo.TokenLogProbs(logits, flat(tokens), flat(response))
+
+	metrics := map[string]*Node{}
+	var loss *Node
+	switch s.kind {
+	case sftStep:
+		maskF := ConvertDType(mask, logps.DType())
+		count := MaxScalar(ReduceAllSum(maskF), 1)
+		loss = Div(Neg(ReduceAllSum(Mul(logps, maskF))), count)
+		metrics["loss"] = loss
+		metrics["nll_loss"] = loss
+	default:
+		b, k := dims[0], dims[1]
+		in := amopo.Inputs{
+			Logps: Reshape(logps, b, k, 2, seqLen),
+			Mask:  Reshape(mask, b, k, 2, seqLen),
+			Noise: inputs[4],
+		}
+		if len(inputs) > 5 {
+			in.RefSums = inputs[5]
+		}
+		out := amopo.New(in).Params(s.params).Done()
+		loss = out.Loss
+		metrics = out.Metrics()
+	}
+	if s.kind != evalStep {
+		vars, values := trainableVariables(ctx, g)
+		grads := Gradient(DivScalar(loss, float64(s.accumSteps)), values...)
+		if s.accumSteps > 1 {
+			grads = accumulate(ctx, vars, grads, apply)
+		}
+		if apply {
+			gradNorm, lr := s.opt.apply(ctx, stageNames[s.kind], vars, grads, s.totalSteps)
+			metrics["grad_norm"] = gradNorm
+			metrics["learning_rate"] = lr
+		}
+	}
+	names := make([]string, 0, len(metrics))
+	for name := range metrics {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	s.metricNames[apply] = names
+	outs := make([]*Node, len(names))
+	for i, name := range names {
+		outs[i] = ConvertDType(metrics[name], dtypes.Float64)
+	}
+	return outs
+}
+
+// trainableVariables lists the trainable variables the graph uses, in a stable order,
+// with their values in the graph.
+func trainableVariables(ctx *context.Context, g *Graph) ([]*context.Variable, []*Node) {
+	var vars []*context.Variable
+	var values []*Node
+	ctx.EnumerateVariables(func(v *context.Variable) {
+		if v.Trainable && v.InUseByGraph(g) {
+			vars = append(vars, v)
+			values = append(values, v.ValueGraph(g))
+		}
+	})
+	if len(vars) == 0 {
+		panic(fmt.Errorf("trainer: the model has no trainable variables"))
+	}
+	return vars, values
+}
+
+// accumulate adds this micro-step's gradients to the accumulators and returns the sums.
+// On the micro-step that applies the update it resets the accumulators instead of
+// storing the sums.
+func accumulate(ctx *context.Context, vars []*context.Variable, grads []*Node, apply bool) []*Node {
+	state := ctx.InAbsPath("/accumulated").Checked(false).WithInitializer(initializers.Zero)
+	sums := make([]*Node, len(grads))
+	for i, v := range vars {
+		acc := state.VariableWithShape(momentName(v), grads[i].Shape()).SetTrainable(false)
+		sums[i] = Add(acc.ValueGraph(grads[i].Graph()), grads[i])
+		if apply {
+			acc.SetValueGraph(ZerosLike(sums[i]))
+		} else {
+			acc.SetValueGraph(sums[i])
+		}
+	}
+	return sums
+}
+
+// run executes one (micro-)step and returns its metrics by name.
+func (s *stepper) run(batch *Batch, noise *tensors.Tensor, apply bool) (map[string]float64, error) {
+	args := []any{batch.Tokens, batch.Response, batch.Attention, batch.Positions}
+	if s.kind != sftStep {
+		args = append(args, noise)
+		if s.params.Loss.NeedsReference() {
+			if batch.RefSums == nil {
+				return nil, fmt.Errorf("trainer: loss %q needs reference log-probs and the batch has none", s.params.Loss)
+			}
+			args = append(args, batch.RefSums)
+		}
+	} else {
+		// The SFT graph ignores the noise input: give it a constant so the signature is fixed.
+		args = append(args, tensors.FromScalar(float32(0)))
+	}
+	apply = apply && s.kind != evalStep
+	outs, err := s.execs[apply].Exec(args...)
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[string]float64, len(outs))
+	for i, name := range s.metricNames[apply] {
+		m[name] = tensors.ToScalar[float64](outs[i])
+		outs[i].FinalizeAll()
+	}
+	return m, nil
+}
