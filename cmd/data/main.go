@@ -1,0 +1,48 @@
+// Command data checks preference data files and writes the built-in task's data.
+//
+//	go run ./cmd/data validate --format helpsteer2|helpsteer2-preference|amopo|jsonl [--map ...] FILE...
+//	go run ./cmd/data generate --out DIR [--seed N --train N --eval N --gzip]
+//
+// validate reads every file, prints one "FILE:LINE: FIELD: reason" line per bad row, then
+// the counts: rows read, bad rows, pairs built per dimension, ties dropped. It exits with
+// status 1 when a row is bad, 2 on a usage or I/O error, 0 otherwise.
+//
+// generate writes the built-in verifiable task (package data/task) in DIR: train.jsonl
+// and eval.jsonl (preference pairs in the AMoPO record format) and eval_prompts.jsonl
+// (held-out prompts with the metadata the judges need: {"prompt", "reference", "meta"}),
+// each as .jsonl.gz with --gzip.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+const usage = `usage:
+  data validate --format helpsteer2|helpsteer2-preference|amopo|jsonl [--map M] [--dimensions D,...] [--split S] FILE...
+  data generate --out DIR [--seed N] [--train N] [--eval N] [--gzip]
+`
+
+// run is main without the process: it returns the exit status.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "validate":
+		return validate(args[1:], stdout, stderr)
+	case "generate":
+		return generate(args[1:], stdout, stderr)
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "data: unknown command %q\n%s", args[0], usage)
+	return 2
+}

@@ -1,0 +1,163 @@
+// Package task is a built-in, verifiable multi-objective preference task: short
+// arithmetic, list and word questions with an explicit answer-format instruction, and
+// pure-function judges that score a response 0..4 on correctness, instruction following
+// and helpfulness. The three can disagree, which is what a multi-objective method needs
+// to be tested on: "42" for "answer in the form ANSWER: x" is correct but ignores the
+// format, "ANSWER: 41" obeys the format but is wrong.
+//
+// Texts are short lowercase ASCII (responses of about 2 to 40 characters) so that a tiny
+// model with the byte-level tokenizer of package data can learn the task on a CPU.
+package task
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// The answer types.
+const (
+	Number = "number"
+	Word   = "word"
+	List   = "list"
+)
+
+// The answer formats a prompt can ask for.
+const (
+	Bare       = "bare"        // number or word: "42", "tac"
+	Tagged     = "tagged"      // number or word: "ANSWER: 42"
+	Upper      = "upper"       // word: "TAC"
+	CSVUpper   = "csv_upper"   // list: "ANT,CAT,DOG"
+	SpaceLower = "space_lower" // list: "ant cat dog"
+)
+
+// Meta is what the judges need to know about a prompt. It is written next to each
+// held-out prompt, so that evaluation can score a model's answers with the same judges.
+type Meta struct {
+	Kind   string `json:"kind"`
+	Type   string `json:"type"`
+	Format string `json:"format"`
+	// Expected is the right answer: one element for a number or a word, the items in
+	// order for a list.
+	Expected []string `json:"expected"`
+	// Items are the words a list question gives (list questions only).
+	Items []string `json:"items,omitempty"`
+}
+
+// Item is one question: the prompt, its metadata and a reference (ideal) response.
+type Item struct {
+	Prompt    string `json:"prompt"`
+	Reference string `json:"reference"`
+	Meta      Meta   `json:"meta"`
+}
+
+var (
+	animals = []string{"ant", "bat", "bee", "cat", "cow", "dog", "eel", "elk", "emu", "fox", "hen", "owl", "pig", "ram", "rat", "yak"}
+	words   = []string{"cake", "lamp", "frog", "moon", "star", "tree", "bird", "fish", "milk", "rain", "snow", "wind", "gold", "salt", "rock", "leaf", "desk", "ship", "wolf", "corn"}
+	// kinds is the mix of question kinds: each is equally likely.
+	kinds = []string{"add", "sub", "mul", "max", "count", "sort", "reverse", "reverse_word"}
+)
+
+var instructions = map[string]string{
+	Number + "/" + Bare:     "answer with just the number.",
+	Number + "/" + Tagged:   "answer in the form ANSWER: x.",
+	Word + "/" + Bare:       "answer with just the word.",
+	Word + "/" + Tagged:     "answer in the form ANSWER: x.",
+	Word + "/" + Upper:      "answer with just the word in uppercase.",
+	List + "/" + CSVUpper:   "give them as a comma-separated list in uppercase.",
+	List + "/" + SpaceLower: "give them separated by spaces in lowercase.",
+}
+
+// Formats returns the formats an answer type can be asked in.
+func Formats(answerType string) []string {
+	switch answerType {
+	case Number:
+		return []string{Bare, Tagged}
+	case Word:
+		return []string{Bare, Tagged, Upper}
+	case List:
+		return []string{CSVUpper, SpaceLower}
+	}
+	return nil
+}
+
+// NewItem draws one question.
+func NewItem(rng *rand.Rand) Item {
+	kind := kinds[rng.IntN(len(kinds))]
+	var q string
+	m := Meta{Kind: kind, Type: Number}
+	switch kind {
+	case "add":
+		a, b := rng.IntN(100), rng.IntN(100)
+		q, m.Expected = fmt.Sprintf("add %d and %d.", a, b), []string{strconv.Itoa(a + b)}
+	case "sub":
+		a, b := rng.IntN(100), rng.IntN(100)
+		a, b = max(a, b), min(a, b)
+		q, m.Expected = fmt.Sprintf("subtract %d from %d.", b, a), []string{strconv.Itoa(a - b)}
+	case "mul":
+		a, b := 2+rng.IntN(11), 2+rng.IntN(11)
+		q, m.Expected = fmt.Sprintf("multiply %d by %d.", a, b), []string{strconv.Itoa(a * b)}
+	case "max":
+		n := 3 + rng.IntN(2)
+		nums := make([]string, n)
+		best := -1
+		for i := range nums {
+			v := rng.IntN(100)
+			nums[i], best = strconv.Itoa(v), max(best, v)
+		}
+		q, m.Expected = fmt.Sprintf("which is largest: %s?", strings.Join(nums, ", ")), []string{strconv.Itoa(best)}
+	case "count":
+		w := words[rng.IntN(len(words))] + words[rng.IntN(len(words))][:rng.IntN(3)]
+		q, m.Expected = fmt.Sprintf("how many letters are in %s?", w), []string{strconv.Itoa(len(w))}
+	case "sort", "reverse":
+		m.Type = List
+		n := 3 + rng.IntN(2)
+		perm := rng.Perm(len(animals))[:n]
+		for _, i := range perm {
+			m.Items = append(m.Items, animals[i])
+		}
+		m.Expected = append([]string(nil), m.Items...)
+		if kind == "sort" {
+			sort.Strings(m.Expected)
+			q = fmt.Sprintf("sort these words: %s.", strings.Join(m.Items, ", "))
+		} else {
+			for i, j := 0, len(m.Expected)-1; i < j; i, j = i+1, j-1 {
+				m.Expected[i], m.Expected[j] = m.Expected[j], m.Expected[i]
+			}
+			q = fmt.Sprintf("reverse this list: %s.", strings.Join(m.Items, ", "))
+		}
+	case "reverse_word":
+		m.Type = Word
+		w := words[rng.IntN(len(words))]
+		q, m.Expected = fmt.Sprintf("spell %s backwards.", w), []string{reverseString(w)}
+	}
+	formats := Formats(m.Type)
+	m.Format = formats[rng.IntN(len(formats))]
+	prompt := q + " " + instructions[m.Type+"/"+m.Format]
+	return Item{Prompt: prompt, Reference: Render(m.Type, m.Format, m.Expected), Meta: m}
+}
+
+// Render writes an answer in a format: the ideal response when values are the expected ones.
+func Render(answerType, format string, values []string) string {
+	switch format {
+	case Tagged:
+		return "ANSWER: " + strings.Join(values, " ")
+	case Upper:
+		return strings.ToUpper(strings.Join(values, " "))
+	case CSVUpper:
+		return strings.ToUpper(strings.Join(values, ","))
+	case SpaceLower:
+		return strings.ToLower(strings.Join(values, " "))
+	}
+	return strings.Join(values, " ")
+}
+
+func reverseString(s string) string {
+	b := []byte(s)
+	for i, j := 0, len(b)-1; i < j; i, j = i+1, j-1 {
+		b[i], b[j] = b[j], b[i]
+	}
+	return string(b)
+}
