@@ -1,0 +1,330 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"image/png"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/amopo-engine/amopo/amopo"
+	"github.com/amopo-engine/amopo/amopo/spec"
+	"github.com/amopo-engine/amopo/wasm/sampling"
+	"github.com/amopo-engine/amopo/web/webtest"
+	"github.com/gomlx/gomlx/backends"
+	_ "github.com/gomlx/gomlx/backends/simplego"
+	"github.com/stretchr/testify/require"
+)
+
+// browserOut is what web/test/browser.mjs read back from the page.
+type browserOut struct {
+	Error   string
+	Console []string
+	Wasm    string
+	Sample  struct {
+		State, Error, LossBackend, Request string
+		MeanAlpha                          map[string][]float64
+		DrawRaw, DrawAlpha                 []float64
+		Loss                               float64
+		Alpha, Mu, Sigma, Margins, Losses  []float64
+		Histograms                         int
+	}
+	Malformed struct {
+		Summary map[string]string
+		Errors  []string
+	}
+	Inspect struct {
+		Summary map[string]string
+		Charts  []struct {
+			Metric string
+			Points int
+		}
+		Tooltip string
+	}
+	PNGExport string `json:"pngExport"`
+	Train     struct {
+		State, Error, Note string
+		Losses             []float64
+	}
+	Screenshot string
+}
+
+// TestPageInChromium builds the wasm once, serves the page on 127.0.0.1 and drives
+// headless Chromium through weight sampling, loading a real run's metrics and live
+// training; every number read back from the DOM is checked against the Go module.
+func TestPageInChromium(t *testing.T) {
+	testDir := webtest.TestDir(t)
+	webtest.Chromium(t)
+	root := webtest.Root(t)
+	tmp := t.TempDir()
+	wasmPath := filepath.Join(tmp, "amopo.wasm")
+	metricsPath := filepath.Join(tmp, "run.jsonl")
+
+	// The wasm build and the short training run are independent: do them side by side.
+	var wg sync.WaitGroup
+	var buildErr, demoErr error
+	var demoOut []byte
+	wg.Add(2)
+	go func() { defer wg.Done(); buildErr = BuildWasm(root, wasmPath) }()
+	go func() {
+		defer wg.Done()
+		demo := exec.Command("go", "run", "./cmd/amopo-demo", "--steps", "20", "--metrics", metricsPath)
+		demo.Dir = root
+		demoOut, demoErr = demo.CombinedOutput()
+	}()
+	wg.Wait()
+	require.NoError(t, buildErr)
+	require.NoError(t, demoErr, "amopo-demo: %s", demoOut)
+	run := readMetrics(t, metricsPath)
+	require.Len(t, run, 20)
+
+	malformedPath := filepath.Join(tmp, "bad.jsonl")
+	lines, err := os.ReadFile(metricsPath)
+	require.NoError(t, err)
+	first3 := strings.Join(strings.SplitN(string(lines), "\n", 4)[:3], "\n")
+	require.NoError(t, os.WriteFile(malformedPath, []byte(first3+"\n{\"step\": 3, \"loss\": \n[1,2]\n\n{\"loss\": 1}\n{\"step\": 4, \"loss\": \"x\"}\n"), 0o644))
+
+	goroot, err := goEnv("GOROOT")
+	require.NoError(t, err)
+	handler, err := newHandler(wasmPath, filepath.Join(goroot, "lib", "wasm", "wasm_exec.js"))
+	require.NoError(t, err)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	srv := &http.Server{Handler: handler}
+	go srv.Serve(ln) //nolint:errcheck // closed below
+	defer srv.Close()
+
+	// The page names new rows after the default dimensions.
+	sample := sampling.Request{Policy: "gaussian", Seed: 7, N: 300, Dimensions: []string{"general", "helpfulness", "correctness"},
+		ChosenProbs:   [][]float64{{0.9, 0.8}, {0.5}, {0.7, 0.2, 0.4}},
+		RejectedProbs: [][]float64{{0.3}, {0.6, 0.1}, {0.2}}}
+	const draw, lossName, trainSteps = 3, "amopo", 3
+	list := func(xs []float64) string {
+		s := make([]string, len(xs))
+		for i, x := range xs {
+			s[i] = strconv.FormatFloat(x, 'g', -1, 64)
+		}
+		return strings.Join(s, ", ")
+	}
+	cfg := map[string]any{"url": fmt.Sprintf("http://%s/", ln.Addr()), "outDir": tmp, "metrics": metricsPath,
+		"malformed": malformedPath, "trainSteps": trainSteps,
+		"sampling": map[string]any{"seed": sample.Seed, "n": sample.N, "draw": draw, "policy": sample.Policy, "loss": lossName,
+			"chosen":   []string{list(sample.ChosenProbs[0]), list(sample.ChosenProbs[1]), list(sample.ChosenProbs[2])},
+			"rejected": []string{list(sample.RejectedProbs[0]), list(sample.RejectedProbs[1]), list(sample.RejectedProbs[2])}}}
+	arg, err := json.Marshal(cfg)
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	node := exec.CommandContext(ctx, "node", "browser.mjs", string(arg))
+	node.Dir = testDir
+	var stderr bytes.Buffer
+	node.Stderr = &stderr
+	stdout, err := node.Output()
+	require.NoError(t, err, "node browser.mjs: %s", stderr.String())
+	var got browserOut
+	require.NoError(t, json.Unmarshal(stdout, &got), "%s", stdout)
+	require.Empty(t, got.Error, "the browser script failed; console: %v", got.Console)
+	for _, line := range got.Console {
+		require.NotContains(t, line, "error", "the page logged an error")
+	}
+	require.Equal(t, "ready", got.Wasm)
+
+	t.Run("sampling equals the Go module", func(t *testing.T) {
+		s := got.Sample
+		require.Equal(t, "done", s.State, s.Error)
+		require.Equal(t, 8, s.Histograms, "raw and alpha histograms for each of the 4 policies")
+		for _, policy := range []string{"gaussian", "gaussian-split", "fixed", "uniform"} {
+			req := sample
+			req.Policy = policy
+			if policy == "fixed" {
+				req.Weights = []float64{1, 1, 1} // the page's default fixed weights
+			}
+			want, err := sampling.Sample(&req)
+			require.NoError(t, err)
+			// The page's wasm and this amd64 test use Go's math in different builds
+			// (portable vs assembly Exp/Log): equal to the last bits or nearly.
+			require.InDeltaSlice(t, want.MeanAlpha, s.MeanAlpha[policy], 1e-12, policy)
+			if policy == sample.Policy {
+				require.InDeltaSlice(t, want.Raw[draw], s.DrawRaw, 1e-12)
+				require.InDeltaSlice(t, want.Alpha[draw], s.DrawAlpha, 1e-12)
+			}
+		}
+	})
+
+	t.Run("loss equals cmd/loss's amopo.Evaluate", func(t *testing.T) {
+		s := got.Sample
+		require.Contains(t, s.LossBackend, "amopo.Evaluate")
+		lossReq, err := sample.LossRequest(lossName, draw)
+		require.NoError(t, err)
+		var shown spec.Request
+		require.NoError(t, json.Unmarshal([]byte(s.Request), &shown))
+		require.Equal(t, lossReq, shown, "the page shows the request it evaluated")
+		p, pair, err := lossReq.Resolve()
+		require.NoError(t, err)
+		backend, err := backends.NewWithConfig("go")
+		require.NoError(t, err)
+		defer backend.Finalize()
+		res, _, err := amopo.Evaluate(backend, &p, []spec.Pair{pair}, false)
+		require.NoError(t, err)
+		want := res.Response(&p)
+		require.InEpsilon(t, want.Loss, s.Loss, 1e-12)
+		require.InDeltaSlice(t, want.Alpha, s.Alpha, 1e-12)
+		require.InDeltaSlice(t, want.Mu, s.Mu, 1e-12)
+		require.InDeltaSlice(t, want.Sigma, s.Sigma, 1e-12)
+		require.InDeltaSlice(t, want.Margins, s.Margins, 1e-12)
+		require.InDeltaSlice(t, want.Losses, s.Losses, 1e-12)
+	})
+
+	t.Run("a real run's metrics are plotted", func(t *testing.T) {
+		in := got.Inspect
+		require.Equal(t, "20", in.Summary["steps"])
+		require.Equal(t, "general,helpfulness,correctness,instruction_following", in.Summary["dims"])
+		require.Equal(t, "0", in.Summary["skipped"])
+		points := map[string]int{}
+		pairs := 0
+		for _, c := range in.Charts {
+			if strings.HasPrefix(c.Metric, "pair:") {
+				pairs++
+				require.Equal(t, 20, c.Points)
+				continue
+			}
+			points[c.Metric] = c.Points
+		}
+		require.Equal(t, map[string]int{"loss": 20, "alpha": 80, "mu": 80, "sigma": 80, "margins": 80}, points)
+		require.Equal(t, 6, pairs, "one panel per pair of the 4 dimensions")
+		// The tooltip of a hovered point names the step and the value of that step.
+		m := regexp.MustCompile(`^(\S+) · step (\d+): (\S+)$`).FindStringSubmatch(in.Tooltip)
+		require.NotNil(t, m, "tooltip %q", in.Tooltip)
+		step, _ := strconv.Atoi(m[2])
+		value, err := strconv.ParseFloat(m[3], 64)
+		require.NoError(t, err)
+		require.InEpsilon(t, run[step]["weights/"+m[1]+"_alpha"], value, 1e-3, "4 significant digits shown")
+		requireColorful(t, got.PNGExport, 8)
+	})
+
+	t.Run("malformed lines are named and skipped", func(t *testing.T) {
+		require.Equal(t, "3", got.Malformed.Summary["steps"])
+		want := []string{ // the first reason goes on with the JSON parser's own words
+			"line 4: not valid JSON (",
+			"line 5: not a JSON object",
+			"line 7: no numeric \"step\"",
+			"line 8: \"loss\" is not a number",
+		}
+		require.Len(t, got.Malformed.Errors, len(want), "%q", got.Malformed.Errors)
+		for i, w := range want {
+			require.True(t, strings.HasPrefix(got.Malformed.Errors[i], w), "%q, want %q...", got.Malformed.Errors[i], w)
+		}
+	})
+
+	t.Run("live training matches cmd/amopo-demo", func(t *testing.T) {
+		require.Equal(t, "done", got.Train.State, got.Train.Error)
+		require.Contains(t, got.Train.Note, "has not landed")
+		require.Len(t, got.Train.Losses, trainSteps)
+		for i, loss := range got.Train.Losses {
+			require.InEpsilon(t, run[i]["loss"], loss, 1e-5, "step %d: same toy, seed and policy as the demo", i)
+		}
+	})
+
+	t.Run("the page is not blank", func(t *testing.T) {
+		requireColorful(t, got.Screenshot, 64)
+	})
+}
+
+func readMetrics(t *testing.T, path string) []map[string]float64 {
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	var rows []map[string]float64
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var m map[string]float64
+		require.NoError(t, json.Unmarshal(sc.Bytes(), &m))
+		rows = append(rows, m)
+	}
+	require.NoError(t, sc.Err())
+	return rows
+}
+
+// requireColorful decodes a PNG and requires at least min distinct colours: a blank or
+// failed render has one or two.
+func requireColorful(t *testing.T, path string, min int) {
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	img, err := png.Decode(f)
+	require.NoError(t, err, path)
+	b := img.Bounds()
+	require.Greater(t, b.Dx(), 100)
+	colors := map[[4]uint32]bool{}
+	for y := b.Min.Y; y < b.Max.Y; y += 2 {
+		for x := b.Min.X; x < b.Max.X; x += 2 {
+			r, g, bl, a := img.At(x, y).RGBA()
+			colors[[4]uint32{r >> 8, g >> 8, bl >> 8, a >> 8}] = true
+		}
+	}
+	require.GreaterOrEqual(t, len(colors), min, "%s looks blank", path)
+}
+
+func TestWasmStaleness(t *testing.T) {
+	root := webtest.Root(t)
+	out := filepath.Join(t.TempDir(), "amopo.wasm")
+	stale, why, err := wasmStale(root, out)
+	require.NoError(t, err)
+	require.True(t, stale)
+	require.Equal(t, "no wasm yet", why)
+
+	require.NoError(t, os.WriteFile(out, []byte("wasm"), 0o644))
+	future := time.Now().Add(time.Hour)
+	require.NoError(t, os.Chtimes(out, future, future))
+	stale, _, err = wasmStale(root, out)
+	require.NoError(t, err)
+	require.False(t, stale, "newer than every source file")
+
+	past := time.Unix(0, 0)
+	require.NoError(t, os.Chtimes(out, past, past))
+	stale, why, err = wasmStale(root, out)
+	require.NoError(t, err)
+	require.True(t, stale)
+	require.Contains(t, why, "older than")
+}
+
+func TestHandlerServesThePageOffline(t *testing.T) {
+	dir := t.TempDir()
+	wasm, exec := filepath.Join(dir, "a.wasm"), filepath.Join(dir, "wasm_exec.js")
+	require.NoError(t, os.WriteFile(wasm, []byte("\x00asm"), 0o644))
+	require.NoError(t, os.WriteFile(exec, []byte("// go"), 0o644))
+	h, err := newHandler(wasm, exec)
+	require.NoError(t, err)
+	srv := &http.Server{Handler: h}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	go srv.Serve(ln) //nolint:errcheck // closed below
+	defer srv.Close()
+	base := "http://" + ln.Addr().String()
+	for path, ctype := range map[string]string{"/": "text/html", "/amopo.wasm": "application/wasm",
+		"/wasm_exec.js": "javascript", "/js/main.js": "javascript", "/style.css": "text/css"} {
+		resp, err := http.Get(base + path)
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Equal(t, http.StatusOK, resp.StatusCode, path)
+		require.Contains(t, resp.Header.Get("Content-Type"), ctype, path)
+	}
+	// No file of the page refers to another host: it works offline.
+	page, err := os.ReadFile(filepath.Join(webtest.Root(t), "web", "index.html"))
+	require.NoError(t, err)
+	require.NotRegexp(t, `(src|href)="(https?:)?//`, string(page))
+	_, err = newHandler(filepath.Join(dir, "missing.wasm"), exec)
+	require.ErrorContains(t, err, "missing.wasm")
+}
