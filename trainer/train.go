@@ -1,0 +1,233 @@
+package trainer
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/amopo-engine/amopo/data"
+	"github.com/amopo-engine/amopo/data/task"
+	"github.com/amopo-engine/amopo/gomlx/fastgrad"
+	"github.com/amopo-engine/amopo/gomlx/llm"
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck
+	"github.com/gomlx/gomlx/pkg/ml/context"
+)
+
+// Report is what a run measured.
+type Report struct {
+	// Judge holds the judge scores after each stage of the built-in task ("sft", "preference").
+	Judge       map[string]JudgeScores
+	Dimensions  []string
+	ModelParams int64
+	Seconds     float64
+	Interrupted bool
+}
+
+// presetConfig is the model of --model.preset, sized for the tokenizer's vocabulary.
+func presetConfig(name string, vocab int) (*llm.Config, error) {
+	switch name {
+	case "", "tiny":
+		// ~0.8M parameters: trains on the built-in task in minutes on 2 cores.
+		return &llm.Config{ModelType: llm.Qwen2, VocabSize: vocab, HiddenSize: 128, IntermediateSize: 352,
+			NumLayers: 4, NumHeads: 4, NumKVHeads: 2, HeadDim: 32, RMSNormEps: 1e-6, RopeTheta: 1e4,
+			TieWordEmbeddings: true, QKVBias: true, MaxPositionEmbeddings: 512}, nil
+	case "small":
+		return &llm.Config{ModelType: llm.Qwen2, VocabSize: vocab, HiddenSize: 256, IntermediateSize: 704,
+			NumLayers: 6, NumHeads: 8, NumKVHeads: 2, HeadDim: 32, RMSNormEps: 1e-6, RopeTheta: 1e4,
+			TieWordEmbeddings: true, QKVBias: true, MaxPositionEmbeddings: 1024}, nil
+	case "qwen2.5-0.5b":
+		cfg := llm.Qwen25_05B()
+		if vocab > cfg.VocabSize {
+			return nil, fmt.Errorf("model.preset %s: the tokenizer has %d ids, more than the model's %d", name, vocab, cfg.VocabSize)
+		}
+		return cfg, nil
+	}
+	return nil, fmt.Errorf("model.preset: unknown %q (known: tiny, small, qwen2.5-0.5b)", name)
+}
+
+// Train runs the whole job of a config: data, model, SFT, preference optimisation,
+// evaluations, checkpoints, export. Progress goes to log.
+func Train(cfg Config, log io.Writer) (*Report, error) {
+	start := time.Now()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Data.Format != "builtin" {
+		return nil, fmt.Errorf("data.format %q: this build trains on the built-in task only for now (data.format: builtin)", cfg.Data.Format)
+	}
+	if cfg.Data.Tokenizer != "bytes" {
+		return nil, fmt.Errorf("data.tokenizer %q: the built-in task uses the byte-level tokenizer (data.tokenizer: bytes)", cfg.Data.Tokenizer)
+	}
+	fastgrad.RegisterFastDotGrad() // two DotGenerals per matmul gradient: ~7x faster on the CPU
+	backend, err := NewBackend(cfg.Backend)
+	if err != nil {
+		return nil, err
+	}
+	defer backend.Finalize()
+
+	// Data: the built-in verifiable task, its short templates, the byte-level tokenizer.
+	ds, err := task.Generate(task.Config{Seed: cfg.Seed, Train: cfg.Data.TrainSize, Eval: cfg.Data.EvalSize})
+	if err != nil {
+		return nil, err
+	}
+	tok := data.ByteTokenizer{}
+	templates := task.Templates()
+	enc, err := data.NewEncoder(data.EncodeConfig{Tokenizer: tok, Chat: data.UserTurn(tok.ApplyChatTemplate),
+		Templates: templates, MaxLength: cfg.Data.MaxLength, MaxPromptLength: cfg.Data.MaxPromptLength,
+		EOS: tok.EOS(), AddBOS: true, BOS: tok.BOS()})
+	if err != nil {
+		return nil, err
+	}
+	encodeAll := func(pairs []data.Pair) ([]data.Example, error) {
+		out := make([]data.Example, 0, len(pairs))
+		for i := range pairs {
+			ex, err := enc.Encode(&pairs[i])
+			if err != nil {
+				return nil, fmt.Errorf("pair %d: %w", i, err)
+			}
+			out = append(out, ex)
+		}
+		return out, nil
+	}
+	trainEx, err := encodeAll(ds.Train)
+	if err != nil {
+		return nil, err
+	}
+	evalEx, err := encodeAll(ds.EvalPairs)
+	if err != nil {
+		return nil, err
+	}
+	dims := templates.Names()
+	params, err := cfg.LossParams(dims)
+	if err != nil {
+		return nil, err
+	}
+	pad := int32(tok.Pad())
+	sftSrc, err := NewSFTSource(trainEx, data.BatchConfig{BatchSize: cfg.SFT.BatchSize, Seed: cfg.Seed}, pad)
+	if err != nil {
+		return nil, fmt.Errorf("sft: %w", err)
+	}
+	prefSrc, err := NewPairSource(trainEx, data.BatchConfig{BatchSize: cfg.Pref.BatchSize, Seed: cfg.Seed + 1}, pad)
+	if err != nil {
+		return nil, fmt.Errorf("preference: %w", err)
+	}
+	evalSrc, err := NewPairSource(evalEx, data.BatchConfig{BatchSize: cfg.Pref.BatchSize, Seed: cfg.Seed + 2}, pad)
+	if err != nil {
+		return nil, fmt.Errorf("eval: %w", err)
+	}
+
+	// Model.
+	mcfg, err := presetConfig(cfg.Model.Preset, tok.VocabSize())
+	if err != nil {
+		return nil, err
+	}
+	dtype := dtypes.Float32
+	if cfg.Model.DType == "bf16" {
+		dtype = dtypes.BFloat16
+	} else if cfg.Model.DType != "f32" && cfg.Model.DType != "" {
+		return nil, fmt.Errorf("model.dtype: unknown %q (f32 or bf16)", cfg.Model.DType)
+	}
+	ctx := context.New()
+	modelCtx := ctx.In("model")
+	if err := llm.InitRandom(modelCtx, mcfg, cfg.Seed, dtype); err != nil {
+		return nil, err
+	}
+	model := func(ctx *context.Context, tokens, attention, positions *Node) *Node {
+		return llm.Forward(ctx, mcfg, tokens, attention, positions)
+	}
+	// A resume must continue the same run: compare everything that shapes the numbers.
+	same := cfg
+	same.Resume, same.LogEvery, same.EvalEvery, same.CheckpointEvery, same.KeepCheckpoints, same.PeakTFLOPS = false, 0, 0, 0, 0, 0
+	configText, _ := json.Marshal(same)
+	run := &Run{Backend: backend, Ctx: ctx, Model: model, OutDir: cfg.OutDir, Seed: cfg.Seed, Log: log,
+		CheckpointEvery: cfg.CheckpointEvery, LogEvery: cfg.LogEvery, Keep: cfg.KeepCheckpoints,
+		ConfigText: string(configText), FLOPsPerToken: 6 * float64(mcfg.NumParams())}
+	defer run.Close()
+	run.PeakFLOPS = cfg.PeakTFLOPS * 1e12
+	if run.PeakFLOPS == 0 && backend.Name() != "" && isPureGo(cfg.Backend) {
+		if peak, err := MeasureMatmulPeak(backend, dtype, 512, 3); err == nil {
+			run.PeakFLOPS = peak
+		}
+	}
+	fmt.Fprintf(log, "model: %s %d layers, hidden %d, %.2fM parameters (%s); backend %s; peak %.1f GFLOP/s\n",
+		mcfg.ModelType, mcfg.NumLayers, mcfg.HiddenSize, float64(mcfg.NumParams())/1e6, dtype, backend.Name(), run.PeakFLOPS/1e9)
+	fmt.Fprintf(log, "data: built-in task, %d training pairs (%d SFT batches of %d, %d preference batches of %d), %d held-out prompts, K = %d %v\n",
+		len(trainEx), sftSrc.NumBatches(), cfg.SFT.BatchSize, prefSrc.NumBatches(), cfg.Pref.BatchSize, len(ds.Eval), len(dims), dims)
+	if cfg.Resume {
+		if _, err := run.Resume(); err != nil {
+			return nil, err
+		}
+	}
+	stop := run.CatchInterrupt()
+	defer stop()
+
+	report := &Report{Judge: map[string]JudgeScores{}, Dimensions: task.Dimensions(), ModelParams: mcfg.NumParams()}
+	judge := func(name string) error {
+		scores, answers, err := judgeEval(backend, modelCtx, mcfg, enc, tok, ds.Eval, 32)
+		if err != nil {
+			return err
+		}
+		report.Judge[name] = scores
+		fmt.Fprintf(log, "%s: judge scores %s (e.g. %q -> %q)\n", name, formatScores(report.Dimensions, scores),
+			ds.Eval[0].Prompt, answers[0])
+		row := map[string]float64{}
+		for d, s := range scores {
+			row["judge/"+d] = s
+		}
+		if err := run.openMetrics(); err != nil {
+			return err
+		}
+		return run.writeMetrics(name+"_judge", 0, row)
+	}
+	stages := []struct {
+		stage Stage
+		judge string
+	}{
+		{Stage{Name: "sft", Kind: sftStep, Config: cfg.SFT, Train: sftSrc}, "after SFT"},
+		{Stage{Name: "preference", Kind: preferenceStep, Config: cfg.Pref, Params: params, Train: prefSrc,
+			Eval: evalSrc, EvalEvery: cfg.EvalEvery}, "after " + string(params.Loss)},
+	}
+	for _, s := range stages {
+		err := run.RunStage(s.stage)
+		if errors.Is(err, ErrInterrupted) {
+			report.Interrupted = true
+			fmt.Fprintln(log, err)
+			return report, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if err := judge(s.judge); err != nil {
+			return nil, err
+		}
+	}
+	names := []string{"after SFT", "after " + string(params.Loss)}
+	printJudgeTable(log, report.Dimensions, names, []JudgeScores{report.Judge[names[0]], report.Judge[names[1]]})
+	exportDir := filepath.Join(cfg.OutDir, "model")
+	if err := llm.Save(modelCtx, mcfg, exportDir).DType(dtype).Done(); err != nil {
+		return nil, fmt.Errorf("export: %w", err)
+	}
+	fmt.Fprintf(log, "exported the model in Hugging Face layout to %s; metrics in %s\n", exportDir, run.MetricsPath())
+	report.Seconds = time.Since(start).Seconds()
+	return report, nil
+}
+
+func isPureGo(backend string) bool {
+	if backend == "" {
+		backend = os.Getenv("GOMLX_BACKEND")
+	}
+	return backend == "" || backend == "go" || len(backend) > 3 && backend[:3] == "go:"
+}
+
+func formatScores(dims []string, s JudgeScores) string {
+	out := ""
+	for _, d := range dims {
+		out += fmt.Sprintf("%s %.2f  ", d, s[d])
+	}
+	return out
+}

@@ -1,0 +1,105 @@
+package trainer
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/amopo-engine/amopo/gomlx/llm"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/stretchr/testify/require"
+)
+
+// tinyConfig is the default run shrunk to seconds.
+func tinyConfig(t *testing.T) Config {
+	cfg := Defaults()
+	cfg.OutDir = t.TempDir()
+	cfg.Data.TrainSize, cfg.Data.EvalSize = 40, 8
+	cfg.SFT.Steps, cfg.SFT.BatchSize = 4, 8
+	cfg.Pref.Steps, cfg.Pref.BatchSize, cfg.Pref.GradAccum = 3, 2, 2
+	cfg.LogEvery, cfg.CheckpointEvery = 1, 2
+	cfg.PeakTFLOPS = 0.005
+	return cfg
+}
+
+func TestTrainEndToEndAtATinySize(t *testing.T) {
+	cfg := tinyConfig(t)
+	var log bytes.Buffer
+	report, err := Train(cfg, &log)
+	require.NoError(t, err, log.String())
+	require.Contains(t, log.String(), "after SFT")
+	require.Contains(t, log.String(), "MFU")
+	for _, stage := range []string{"after SFT", "after amopo"} {
+		require.Len(t, report.Judge[stage], 3, stage)
+	}
+	// The export loads back as a Hugging Face checkpoint.
+	ctx := context.New()
+	mcfg, err := llm.Load(ctx, filepath.Join(cfg.OutDir, "model")).Done()
+	require.NoError(t, err)
+	require.Equal(t, 259, mcfg.VocabSize)
+	rows := losses(t, filepath.Join(cfg.OutDir, "metrics.jsonl"))
+	require.Len(t, rows, 4+3)
+
+	// Running again with --resume finds the run finished and redoes nothing.
+	cfg.Resume = true
+	log.Reset()
+	_, err = Train(cfg, &log)
+	require.NoError(t, err, log.String())
+	require.Contains(t, log.String(), "resuming from")
+	require.NotContains(t, log.String(), "[preference] 1/")
+}
+
+func TestConfigFileAndFlags(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "run.yaml")
+	require.NoError(t, os.WriteFile(path, []byte("seed: 7\npreference:\n  steps: 12\n  optimizer:\n    lr: 0.001\nloss:\n  name: simpo\n  weights: [1, 2]\n"), 0o644))
+	cfg := Defaults()
+	require.NoError(t, LoadConfig(path, &cfg))
+	require.Equal(t, uint64(7), cfg.Seed)
+	require.Equal(t, 12, cfg.Pref.Steps)
+	require.Equal(t, 0.001, cfg.Pref.Optimizer.LR)
+	require.Equal(t, 4, cfg.Pref.BatchSize, "keys the file leaves out keep their defaults")
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	BindFlags(fs, &cfg)
+	require.NoError(t, fs.Parse([]string{"--preference.steps", "30", "--loss.gamma", "0", "--loss.authors_code",
+		"--data.train", "a.jsonl,b.jsonl"}))
+	require.Equal(t, 30, cfg.Pref.Steps, "flags override the file")
+	require.NotNil(t, cfg.Loss.Gamma)
+	require.Equal(t, 0.0, *cfg.Loss.Gamma)
+	require.True(t, cfg.Loss.AuthorsCode)
+	require.Equal(t, []string{"a.jsonl", "b.jsonl"}, cfg.Data.Train)
+
+	bad := filepath.Join(dir, "bad.json")
+	require.NoError(t, os.WriteFile(bad, []byte(`{"preference": {"stepz": 3}}`), 0o644))
+	require.ErrorContains(t, LoadConfig(bad, &cfg), `bad.json: json: unknown field "stepz"`)
+	cfg = Defaults()
+	cfg.Data.MaxPromptLength = cfg.Data.MaxLength
+	require.ErrorContains(t, cfg.Validate(), "max_prompt_length")
+	def := Defaults()
+	p, err := def.LossParams([]string{"a", "b"})
+	require.NoError(t, err)
+	require.Equal(t, 0.8, p.Beta)
+}
+
+// TestSafeExecutorDoesNotHang trains the tiny default model for enough steps to have
+// caught GoMLX v0.26's parallel-executor deadlock (it hung within a few steps), with a
+// watchdog instead of a hung test.
+func TestSafeExecutorDoesNotHang(t *testing.T) {
+	cfg := tinyConfig(t)
+	cfg.SFT.Steps, cfg.Pref.Steps, cfg.CheckpointEvery = 25, 15, 0
+	done := make(chan error, 1)
+	var log bytes.Buffer
+	go func() {
+		_, err := Train(cfg, &log)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(4 * time.Minute):
+		t.Fatalf("training hung on backend %q:\n%s", SafeGoConfig, log.String())
+	}
+}
