@@ -28,8 +28,8 @@ type Report struct {
 	Interrupted bool
 }
 
-// presetConfig is the model of --model.preset, sized for the tokenizer's vocabulary.
-func presetConfig(name string, vocab int) (*llm.Config, error) {
+// PresetConfig is the model of --model.preset, sized for the tokenizer's vocabulary.
+func PresetConfig(name string, vocab int) (*llm.Config, error) {
 	switch name {
 	case "", "tiny":
 		// ~0.8M parameters: trains on the built-in task in minutes on 2 cores.
@@ -122,7 +122,7 @@ func Train(cfg Config, log io.Writer) (*Report, error) {
 	}
 
 	// Model.
-	mcfg, err := presetConfig(cfg.Model.Preset, tok.VocabSize())
+	mcfg, err := PresetConfig(cfg.Model.Preset, tok.VocabSize())
 	if err != nil {
 		return nil, err
 	}
@@ -146,7 +146,7 @@ func Train(cfg Config, log io.Writer) (*Report, error) {
 	configText, _ := json.Marshal(same)
 	run := &Run{Backend: backend, Ctx: ctx, Model: model, OutDir: cfg.OutDir, Seed: cfg.Seed, Log: log,
 		CheckpointEvery: cfg.CheckpointEvery, LogEvery: cfg.LogEvery, Keep: cfg.KeepCheckpoints,
-		ConfigText: string(configText), FLOPsPerToken: 6 * float64(mcfg.NumParams())}
+		ConfigText: string(configText), FLOPsPerToken: TrainingFLOPsPerToken(mcfg, cfg.Data.MaxLength)}
 	defer run.Close()
 	run.PeakFLOPS = cfg.PeakTFLOPS * 1e12
 	if run.PeakFLOPS == 0 && backend.Name() != "" && isPureGo(cfg.Backend) {
