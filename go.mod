@@ -3,6 +3,7 @@ module github.com/amopo-engine/amopo
 go 1.26
 
 require (
+	github.com/cogentcore/webgpu v0.23.0
 	github.com/gomlx/gomlx v0.26.0
 	github.com/pkg/errors v0.9.1
 	github.com/stretchr/testify v1.11.1
@@ -10,7 +11,6 @@ require (
 
 require (
 	github.com/andybalholm/brotli v1.1.1 // indirect
-	github.com/cogentcore/webgpu v0.23.0 // indirect
 	github.com/davecgh/go-spew v1.1.1 // indirect
 	github.com/dustin/go-humanize v1.0.1 // indirect
 	github.com/go-logr/logr v1.4.3 // indirect

@@ -1,0 +1,25 @@
+// Package engine is a GoMLX backend over WebGPU, registered as "webgpu": with it
+// imported, GOMLX_BACKEND=webgpu or backends.NewWithConfig("webgpu") runs any GoMLX
+// graph whose ops it implements (see OPS.md) on a WebGPU device, with the WGSL kernels of
+// package shaders.
+//
+// Natively it uses wgpu-native (github.com/cogentcore/webgpu) and asks for the Vulkan
+// backend; on a machine without a GPU, Mesa's lavapipe software Vulkan driver runs it:
+//
+//	apt-get install -y --no-install-recommends mesa-vulkan-drivers libvulkan1
+//	export VK_ICD_FILENAMES=/usr/share/vulkan/icd.d/lvp_icd.x86_64.json
+//
+// Tests need that adapter: without one they fail with this hint when CI=true, and skip
+// otherwise. For GOOS=js GOARCH=wasm the same code runs over the browser's navigator.gpu.
+//
+// A graph is compiled to a list of kernel launches; an execution encodes them in one
+// compute pass and submits it once. Buffers stay on the device: data moves only in
+// BufferFromFlatData and BufferToFlatData. Intermediate buffers come from a pool and
+// are reused within and across executions; donated inputs and finalized buffers go
+// back to the pool, which is freed by Finalize.
+//
+// OPS.md lists the ops and dtypes implemented; BENCHMARKS.md the measured speed.
+//
+// Config (the part after "webgpu:"): "" or "vulkan" (native default: Vulkan only),
+// "gl", "any" (whatever wgpu-native finds).
+package engine

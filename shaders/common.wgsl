@@ -1,0 +1,100 @@
+// Helpers shared by every kernel. Float classification works on the bits: WGSL
+// compilers may assume that floats are finite, so x != x is not a reliable NaN test.
+
+const WG: u32 = 64u;
+
+fn is_nan_f32(x: f32) -> bool {
+  let b = bitcast<u32>(x);
+  return (b & 0x7f800000u) == 0x7f800000u && (b & 0x007fffffu) != 0u;
+}
+
+fn is_finite_f32(x: f32) -> bool {
+  return (bitcast<u32>(x) & 0x7f800000u) != 0x7f800000u;
+}
+
+// linear_id is the element index of a 1-D launch spread over a 2-D grid of workgroups
+// (a dimension holds at most 65535 workgroups).
+fn linear_id(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
+  return gid.x + gid.y * nwg.x * WG;
+}
+
+fn max_f32(x: f32, y: f32) -> f32 {
+  if (is_nan_f32(x)) { return x; }
+  if (is_nan_f32(y)) { return y; }
+  return max(x, y);
+}
+
+fn min_f32(x: f32, y: f32) -> f32 {
+  if (is_nan_f32(x)) { return x; }
+  if (is_nan_f32(y)) { return y; }
+  return min(x, y);
+}
+
+// pow_f32 follows Go's math.Pow for negative bases with integer exponents. Integer
+// exponents below 2^24 use exponentiation by squaring: WGSL's pow (exp2(y*log2(x)))
+// is not precise enough for Adam's 1 - beta^t.
+fn pow_f32(x: f32, y: f32) -> f32 {
+  if (y == 0.0) { return 1.0; }
+  if (y == floor(y) && abs(y) < 16777216.0) {
+    var e = u32(abs(y));
+    var base = x;
+    var r = 1.0;
+    loop {
+      if ((e & 1u) == 1u) { r = r * base; }
+      e = e >> 1u;
+      if (e == 0u) { break; }
+      base = base * base;
+    }
+    if (y < 0.0) { return 1.0 / r; }
+    return r;
+  }
+  if (x < 0.0 && y == floor(y)) {
+    let r = pow(-x, y);
+    if (abs(y % 2.0) == 1.0) { return -r; }
+    return r;
+  }
+  if (x == 0.0) {
+    if (y > 0.0) { return 0.0; }
+    return bitcast<f32>(0x7f800000u);
+  }
+  return pow(x, y);
+}
+
+// expm1_f32 and log1p_f32 use Kahan's tricks to keep the precision near 0.
+fn expm1_f32(x: f32) -> f32 {
+  let u = exp(x);
+  if (u == 1.0) { return x; }
+  let um1 = u - 1.0;
+  if (um1 == -1.0) { return -1.0; }
+  if (!is_finite_f32(u)) { return u; }
+  return um1 * (x / log(u));
+}
+
+fn log1p_f32(x: f32) -> f32 {
+  let u = 1.0 + x;
+  if (u == 1.0) { return x; }
+  return log(u) * (x / (u - 1.0));
+}
+
+fn logistic_f32(x: f32) -> f32 {
+  if (x >= 0.0) { return 1.0 / (1.0 + exp(-x)); }
+  let e = exp(x);
+  return e / (1.0 + e);
+}
+
+// erf_f32: Abramowitz & Stegun 7.1.26 refined (max abs error ~1.2e-7).
+fn erf_f32(x: f32) -> f32 {
+  let t = 1.0 / (1.0 + 0.5 * abs(x));
+  let y = 1.0 - t * exp(-x * x - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 +
+    t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 +
+    t * (-0.82215223 + t * 0.17087277)))))))));
+  if (x >= 0.0) { return y; }
+  return -y;
+}
+
+fn sign_f32(x: f32) -> f32 {
+  if (is_nan_f32(x)) { return x; }
+  if (x > 0.0) { return 1.0; }
+  if (x < 0.0) { return -1.0; }
+  return x;
+}
