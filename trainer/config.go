@@ -73,6 +73,7 @@ type LossConfig struct {
 	Weights      []float64 `json:"weights" yaml:"weights" help:"ratios of the fixed policy (comma-separated)"`
 	Beta         float64   `json:"beta" yaml:"beta" help:"beta (0: the loss's default)"`
 	Gamma        *float64  `json:"gamma" yaml:"gamma" help:"gamma, the target margin (unset: the loss's default)"`
+	NLLWeight    *float64  `json:"nll_weight" yaml:"nll_weight" help:"weight of an SFT (NLL) term on the chosen responses (unset: the loss's default)"`
 	NoLengthNorm bool      `json:"no_length_normalize" yaml:"no_length_normalize" help:"sum instead of mean log-probs (the paper's ablation)"`
 	AuthorsCode  bool      `json:"authors_code" yaml:"authors_code" help:"unbiased std, batch softmax and mean reduction, as the authors' code"`
 }
@@ -238,6 +239,9 @@ func (c *Config) LossParams(dimensions []string) (spec.Params, error) {
 	}
 	if c.Loss.Gamma != nil {
 		p.Gamma = *c.Loss.Gamma
+	}
+	if c.Loss.NLLWeight != nil {
+		p.NLLWeight = *c.Loss.NLLWeight
 	}
 	if c.Loss.NoLengthNorm {
 		p.LengthNormalize = false
