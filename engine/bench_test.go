@@ -6,6 +6,7 @@ import (
 
 	"github.com/amopo-engine/amopo/engine"
 	"github.com/amopo-engine/amopo/engine/internal/toy"
+	"github.com/amopo-engine/amopo/gomlx/fastgrad"
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck
@@ -90,6 +91,24 @@ func BenchmarkToyTrainingStep(b *testing.B) {
 			for i := range b.N {
 				outs := exec.MustExec(tok, resp, st.Noise(i+1))
 				_ = tensors.ToScalar[float64](outs[2]) // a read-back: waits for the step
+			}
+		})
+	}
+}
+
+// BenchmarkTrainerModelStep times one training step of the trainer's default model
+// (trainer.PresetConfig("tiny", 259), 4-layer Qwen2, AMoPO, AdamW) on TestTrainerModelMatchesGo's
+// batch (1 pair x K=4 x 2 sequences x 16 tokens), including the read-back of the loss.
+func BenchmarkTrainerModelStep(b *testing.B) {
+	for _, be := range benchBackends(b) {
+		b.Run(be.name, func(b *testing.B) {
+			fastgrad.RegisterFastDotGrad()
+			defer fastgrad.RestoreDefaultDotGrad()
+			r := newTinyRun(b, be.be, b.N+1)
+			r.step(b, 0) // compiles
+			b.ResetTimer()
+			for i := range b.N {
+				r.step(b, i+1)
 			}
 		})
 	}

@@ -145,7 +145,7 @@ func (b *Backend) upload(data []byte) (*gpuBuf, error) {
 		return nil, err
 	}
 	if len(data) > 0 {
-		if err := b.queue.WriteBuffer(gpu.buf, 0, data); err != nil {
+		if err := writeBuffer(b.queue, gpu.buf, data); err != nil {
 			b.recycle(gpu)
 			return nil, errors.Wrap(err, "webgpu backend: writing a buffer")
 		}

@@ -12,6 +12,12 @@
 // Tests need that adapter: without one they fail with this hint when CI=true, and skip
 // otherwise. For GOOS=js GOARCH=wasm the same code runs over the browser's navigator.gpu.
 //
+// In the browser (GOOS=js GOARCH=wasm, cogentcore/webgpu's syscall/js binding) uploads go
+// through a JS copy of the bytes (write_js.go: the page need not set globalThis.wasm), read-backs
+// await mapAsync, and shader errors only reach the console: Chromium's Tint is stricter than
+// naga (e.g. it rejects a constant bitcast to inf), so check values read back. The web page's
+// live training (wasm/webgpustep) runs the toy step this way; cmd/web's Chromium test checks it.
+//
 // A graph is compiled to a list of kernel launches; an execution encodes them in one
 // compute pass and submits it once. Buffers stay on the device: data moves only in
 // BufferFromFlatData and BufferToFlatData. Intermediate buffers come from a pool and

@@ -83,6 +83,15 @@ var binary64Bodies = map[backends.OpType]string{
 	backends.OpTypeSub: "return sub64(x, y);",
 }
 
+// Float64 arithmetic: WGSL has no f64, so the unaryf64/binaryf64 kernels round their
+// float64 operands to float32, compute in float32 and widen the result exactly. That is
+// enough for the scalar bookkeeping of training graphs (learning-rate schedules, Adam's
+// bias corrections) but not float64 precision. STORE writes r, the result of op.
+const (
+	f64Store = "let w = f32_to_f64(r); out[2u * i] = w.x; out[2u * i + 1u] = w.y;"
+	u32Store = "out[i] = r;"
+)
+
 // comparisonOps are the WGSL operators of the comparisons.
 var comparisonOps = map[backends.OpType]string{
 	backends.OpTypeEqual:          "==",
@@ -105,12 +114,28 @@ func (b *Builder) unary(op backends.OpType, x backends.Op) (backends.Op, error) 
 	} else if shape, err = shapeinference.UnaryOp(op, nodes[0].shape); err != nil {
 		return nil, err
 	}
+	isTest := op == backends.OpTypeIsFinite || op == backends.OpTypeIsNaN
+	if dtype == dtypes.Float64 {
+		// float64 math in float32 precision (see f64Store).
+		body, ok := unaryBodies[op][dF32]
+		if !ok {
+			return nil, dtypeNotImplemented(op, dtype)
+		}
+		to, store := "f32", f64Store
+		if isTest {
+			shape.DType = dtypes.Bool
+			to, store = "u32", u32Store
+		}
+		spec := kernelSpec{file: "unaryf64", subst: map[string]string{"TO": to, "BODY": body, "STORE": store},
+			readOnly: []bool{true, false}}
+		return b.newNode(op, shape, elementwiseLower(spec), nodes[0]), nil
+	}
 	body, ok := unaryBodies[op][dtype]
 	if !ok {
 		return nil, dtypeNotImplemented(op, dtype)
 	}
 	outType := wgslType(shape.DType)
-	if op == backends.OpTypeIsFinite || op == backends.OpTypeIsNaN {
+	if isTest {
 		shape.DType = dtypes.Bool
 		outType = "u32"
 	}
@@ -148,6 +173,16 @@ func (b *Builder) binary(op backends.OpType, lhs, rhs backends.Op) (backends.Op,
 	switch {
 	case dtype == dtypes.Int64 && binary64Bodies[op] != "":
 		spec = kernelSpec{file: "binary64", subst: map[string]string{"BODY": binary64Bodies[op]}}
+	case dtype == dtypes.Float64 && isComparison:
+		body := fmt.Sprintf("return select(0u, 1u, x %s y);", comparisonOps[op])
+		spec = kernelSpec{file: "binaryf64", subst: map[string]string{"TO": "u32", "BODY": body, "STORE": u32Store}}
+	case dtype == dtypes.Float64:
+		// float64 math in float32 precision (see f64Store).
+		body, ok := binaryBodies[op][dF32]
+		if !ok {
+			return nil, dtypeNotImplemented(op, dtype)
+		}
+		spec = kernelSpec{file: "binaryf64", subst: map[string]string{"TO": "f32", "BODY": body, "STORE": f64Store}}
 	case isComparison && wgslType(dtype) != "":
 		body := fmt.Sprintf("return select(0u, 1u, x %s y);", comparisonOps[op])
 		spec = kernelSpec{file: "binary", subst: map[string]string{"TA": wgslType(dtype), "TO": "u32", "BODY": body}}
@@ -221,7 +256,12 @@ func (b *Builder) Where(condition, onTrue, onFalse backends.Op) (backends.Op, er
 	if err != nil {
 		return nil, err
 	}
-	if wordsPerElement(shape.DType) != 1 {
+	switch wordsPerElement(shape.DType) {
+	case 2:
+		spec := kernelSpec{file: "where64", readOnly: []bool{true, true, true, false}}
+		return b.newNode(op, shape, ternaryLower(spec), nodes...), nil
+	case 1:
+	default:
 		return nil, dtypeNotImplemented(op, shape.DType)
 	}
 	spec := kernelSpec{file: "ternary", subst: map[string]string{"TA": "u32", "TB": "u32", "BODY": "return select(z, y, x != 0u);"},

@@ -334,6 +334,23 @@ func TestNotImplementedOpNamesIt(t *testing.T) {
 	x := tensors.FromValue([][]float32{{1, 2}, {3, 0}})
 	_, err := MustNewExec(wg, func(x *Node) *Node { return ArgMax(x, 1) }).Exec(x)
 	require.ErrorContains(t, err, "webgpu backend: op ArgMinMax not implemented")
-	_, err = MustNewExec(wg, func(x *Node) *Node { return Exp(ConvertDType(x, dtypes.Float64)) }).Exec(tensors.FromValue([]float32{1}))
-	require.ErrorContains(t, err, "webgpu backend: op Exp not implemented for dtype Float64")
+	_, err = MustNewExec(wg, func(x *Node) *Node { i := ConvertDType(x, dtypes.Int64); return Mul(i, i) }).Exec(tensors.FromValue([]float32{1}))
+	require.ErrorContains(t, err, "webgpu backend: op Mul not implemented for dtype Int64")
+}
+
+// TestFloat64Arithmetic covers the float64 ops of training graphs' scalar bookkeeping
+// (learning-rate schedule, Adam's bias corrections), computed in float32 precision: the
+// tolerance is float32's.
+func TestFloat64Arithmetic(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 1))
+	const tolF32 = 2e-6
+	x := randTensor(rng, dtypes.Float64, 0.5, 3, 5, 13)
+	y := randTensor(rng, dtypes.Float64, 0.5, 3, 5, 13)
+	s := tensors.FromScalar(0.999)
+	compare(t, tolF32, func(in []*Node) []*Node {
+		a, b, c := in[0], in[1], in[2]
+		return []*Node{Add(a, b), Sub(a, b), Mul(a, b), Div(a, b), Max(a, b), Min(a, b),
+			Pow(c, a), Cos(a), Neg(a), Sqrt(a), Exp(a), AddScalar(a, 1), MulScalar(c, math.Pi),
+			ConvertDType(LessThan(a, b), dtypes.Int32), Where(GreaterThan(a, b), a, c)}
+	}, x, y, s)
 }

@@ -55,7 +55,8 @@ fn pow_f32(x: f32, y: f32) -> f32 {
   }
   if (x == 0.0) {
     if (y > 0.0) { return 0.0; }
-    return bitcast<f32>(0x7f800000u);
+    // +inf, built from the runtime x (+0 here): Tint rejects a constant bitcast to inf.
+    return bitcast<f32>(0x7f800000u | (bitcast<u32>(x) & 0x7fffffffu));
   }
   return pow(x, y);
 }
@@ -97,4 +98,60 @@ fn sign_f32(x: f32) -> f32 {
   if (x > 0.0) { return 1.0; }
   if (x < 0.0) { return -1.0; }
   return x;
+}
+
+// float64 values are stored as pairs of 32-bit words (lo, hi): WGSL has no f64.
+
+// f64 bits (lo, hi) of an f32, exact.
+fn f32_to_f64(x: f32) -> vec2<u32> {
+  let bits = bitcast<u32>(x);
+  let s = bits & 0x80000000u;
+  let e = (bits >> 23u) & 0xffu;
+  let m = bits & 0x7fffffu;
+  if (e == 0xffu) {
+    return vec2<u32>(m << 29u, s | 0x7ff00000u | (m >> 3u));
+  }
+  if (e == 0u) {
+    if (m == 0u) { return vec2<u32>(0u, s); }
+    var mm = m;
+    var ee = 1i;
+    while ((mm & 0x800000u) == 0u) {
+      mm = mm << 1u;
+      ee = ee - 1;
+    }
+    mm = mm & 0x7fffffu;
+    let e64 = u32(ee - 127 + 1023);
+    return vec2<u32>(mm << 29u, s | (e64 << 20u) | (mm >> 3u));
+  }
+  let e64 = e - 127u + 1023u;
+  return vec2<u32>(m << 29u, s | (e64 << 20u) | (m >> 3u));
+}
+
+// f32 of f64 bits, rounded to nearest even (denormal results lose precision).
+fn f64_to_f32(lo: u32, hi: u32) -> f32 {
+  let s = hi & 0x80000000u;
+  let e = (hi >> 20u) & 0x7ffu;
+  let mh = hi & 0xfffffu;
+  if (e == 0x7ffu) {
+    if (mh != 0u || lo != 0u) { return bitcast<f32>(s | 0x7fc00000u); }
+    return bitcast<f32>(s | 0x7f800000u);
+  }
+  var e32 = i32(e) - 1023 + 127;
+  if (e32 >= 255) { return bitcast<f32>(s | 0x7f800000u); }
+  if (e32 <= 0) {
+    if (e == 0u) { return bitcast<f32>(s); }
+    let v = ldexp(f32(mh | 0x100000u), i32(e) - 1023 - 20);
+    return bitcast<f32>(s | bitcast<u32>(v));
+  }
+  var mant = (mh << 3u) | (lo >> 29u);
+  let rest = lo & 0x1fffffffu;
+  if (rest > 0x10000000u || (rest == 0x10000000u && (mant & 1u) == 1u)) {
+    mant = mant + 1u;
+    if (mant == 0x800000u) {
+      mant = 0u;
+      e32 = e32 + 1;
+      if (e32 >= 255) { return bitcast<f32>(s | 0x7f800000u); }
+    }
+  }
+  return bitcast<f32>(s | (u32(e32) << 23u) | mant);
 }

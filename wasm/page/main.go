@@ -8,7 +8,10 @@
 //	loss({sampling, loss, draw})     -> {request, evaluate, reference}: the spec.Request of
 //	                                   that draw, and its spec.Response from amopo.Evaluate on
 //	                                   GoMLX's pure-Go backend and from the float64 ref
-//	trainInit({loss, policy, seed}) -> {dimensions, backend}
+//	trainInit({loss, policy, seed, webgpu}) -> {dimensions, backend, webgpu, webgpuError}: with
+//	                                   webgpu true, the step runs on the webgpu backend (package
+//	                                   engine over navigator.gpu, via wasm/webgpustep) and falls
+//	                                   back to the pure-Go backend if that fails (webgpuError)
 //	trainStep()                      -> one step's metrics (cmd/amopo-demo's names)
 //
 // The work runs in a goroutine so that the page stays responsive between calls.
@@ -23,8 +26,10 @@ import (
 	"github.com/amopo-engine/amopo/amopo"
 	"github.com/amopo-engine/amopo/amopo/ref"
 	"github.com/amopo-engine/amopo/amopo/spec"
+	"github.com/amopo-engine/amopo/engine"
 	"github.com/amopo-engine/amopo/wasm/sampling"
 	"github.com/amopo-engine/amopo/wasm/toy"
+	"github.com/amopo-engine/amopo/wasm/webgpustep"
 	"github.com/gomlx/gomlx/backends"
 )
 
@@ -141,12 +146,19 @@ func loss(arg string) (any, error) {
 	return ans, nil
 }
 
-var trainer *toy.Trainer
+// stepper is a toy trainer: wasm/toy's (pure Go) or wasm/webgpustep's (WebGPU).
+type stepper interface {
+	Step() (map[string]float64, error)
+	Close()
+}
+
+var trainer stepper
 
 type trainArgs struct {
 	Loss   string `json:"loss"`
 	Policy string `json:"policy"`
 	Seed   uint64 `json:"seed"`
+	WebGPU bool   `json:"webgpu"`
 }
 
 func trainInit(arg string) (any, error) {
@@ -158,12 +170,34 @@ func trainInit(arg string) (any, error) {
 		trainer.Close()
 		trainer = nil
 	}
+	ans := map[string]any{}
+	if a.WebGPU {
+		t, err := newWebGPUTrainer(a)
+		if err == nil {
+			trainer = t
+			ans["dimensions"], ans["webgpu"] = t.Params.Dimensions, true
+			ans["backend"] = "GoMLX webgpu backend (package engine) over navigator.gpu, in wasm"
+			return ans, nil
+		}
+		ans["webgpuError"] = strings.ReplaceAll(err.Error(), "\n", " ")
+	}
 	t, err := toy.New(a.Loss, a.Policy, a.Seed)
 	if err != nil {
 		return nil, err
 	}
 	trainer = t
-	return map[string]any{"dimensions": t.Params.Dimensions, "backend": toy.Backend}, nil
+	ans["dimensions"], ans["webgpu"] = t.Params.Dimensions, false
+	ans["backend"] = "GoMLX pure-Go backend (" + toy.Backend + ") in wasm"
+	return ans, nil
+}
+
+// newWebGPUTrainer opens the webgpu backend over navigator.gpu (the trainer owns it).
+func newWebGPUTrainer(a trainArgs) (*webgpustep.Trainer, error) {
+	b, err := engine.NewBackend("")
+	if err != nil {
+		return nil, err
+	}
+	return webgpustep.New(b, a.Loss, a.Policy, a.Seed)
 }
 
 func trainStep(string) (any, error) {

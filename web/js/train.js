@@ -1,26 +1,33 @@
-// Live training of cmd/amopo-demo's toy model inside the wasm. The WebGPU backend of GoMLX
-// has not landed in this repository, so the page says so and trains on the pure-Go backend.
+// Live training of cmd/amopo-demo's toy model inside the wasm: on GoMLX's webgpu backend
+// (package engine over navigator.gpu) when the browser grants a WebGPU adapter, else on the
+// pure-Go backend; the page says which backend ran (and why WebGPU did not, if it failed).
 import { createChart, palette, fmt } from './plot.js';
 import { call } from './wasm.js';
 
 const $ = (id) => document.getElementById(id);
 
+// adapterGranted is set by describeWebGPU: whether navigator.gpu gave an adapter.
+let adapterGranted = false;
+
 async function describeWebGPU() {
   const note = $('webgpu');
-  const fallback = "The WebGPU backend of GoMLX has not landed in this repository yet, so the toy model of " +
-    "cmd/amopo-demo trains on GoMLX's pure-Go backend (simplego) inside the wasm, single-threaded.";
   let gpu = 'not available in this browser (no navigator.gpu)';
   if (navigator.gpu) {
     try {
       const adapter = await navigator.gpu.requestAdapter();
       const info = adapter && adapter.info ? [adapter.info.vendor, adapter.info.architecture, adapter.info.description].filter(Boolean).join(' ') : '';
       gpu = adapter ? `available (adapter: ${info || 'unnamed'})` : 'exposed, but no adapter was granted';
+      adapterGranted = !!adapter;
     } catch (err) {
       gpu = `exposed, but requesting an adapter failed: ${err.message}`;
     }
   }
-  note.textContent = `WebGPU: ${gpu}. ${fallback}`;
-  document.body.dataset.webgpu = navigator.gpu ? 'present' : 'absent';
+  const plan = adapterGranted
+    ? "The toy model of cmd/amopo-demo trains on GoMLX's webgpu backend (package engine, WGSL kernels) in the wasm, " +
+      "its variables initialised on the pure-Go backend; if that fails it falls back to the pure-Go backend."
+    : "The toy model of cmd/amopo-demo trains on GoMLX's pure-Go backend (simplego) inside the wasm, single-threaded.";
+  note.textContent = `WebGPU: ${gpu}. ${plan}`;
+  document.body.dataset.webgpu = adapterGranted ? 'adapter' : (navigator.gpu ? 'present' : 'absent');
 }
 
 async function train() {
@@ -35,8 +42,11 @@ async function train() {
   box.replaceChildren();
   try {
     $('train-state').textContent = 'building the training graph…';
-    const init = await call('trainInit', { loss: 'amopo', policy: $('train-policy').value, seed: Number($('train-seed').value) });
+    const init = await call('trainInit', { loss: 'amopo', policy: $('train-policy').value, seed: Number($('train-seed').value), webgpu: adapterGranted });
     const dims = init.dimensions;
+    state.trainBackend = init.webgpu ? 'webgpu' : 'go';
+    $('train-backend').textContent = `Backend: ${init.backend}` +
+      (init.webgpuError ? ` (WebGPU failed: ${init.webgpuError})` : '');
     const lossChart = createChart(box, { title: 'loss per step', xLabel: 'step', yLabel: 'loss', kind: 'line', file: 'train_loss' });
     const alphaChart = createChart(box, { title: 'alpha per dimension', xLabel: 'step', yLabel: 'alpha', kind: 'line', file: 'train_alpha' });
     const head = table.insertRow();
@@ -70,8 +80,8 @@ async function train() {
   }
 }
 
-export function initTrain() {
-  describeWebGPU();
+export async function initTrain() {
+  await describeWebGPU();
   $('train-run').addEventListener('click', train);
   $('train-run').disabled = false;
 }

@@ -91,7 +91,7 @@ try {
   out.pngExport = join(cfg.outDir, 'alpha.png');
   await download.saveAs(out.pngExport);
 
-  // Live training: a few steps of the toy model in the wasm.
+  // Live training: a few steps of the toy model in the wasm (on WebGPU when an adapter is granted).
   await page.fill('#train-steps', String(cfg.trainSteps));
   await page.click('#train-run');
   await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.train), null, { timeout });
@@ -100,6 +100,9 @@ try {
     error: document.getElementById('train-error').textContent,
     webgpu: document.body.dataset.webgpu,
     note: document.getElementById('webgpu').textContent,
+    backend: document.body.dataset.trainBackend,
+    backendNote: document.getElementById('train-backend').textContent,
+    progress: document.getElementById('train-state').textContent,
     losses: [...document.querySelectorAll('#train-table tr[data-step]')].map((tr) => Number(tr.dataset.loss)),
   }));
 

@@ -1,0 +1,205 @@
+// Package webgpustep is the toy AMoPO training run of wasm/toy (cmd/amopo-demo's toy
+// model, data, optimizer, seed and metrics) on any GoMLX backend, for the web page's
+// WebGPU path: the step graph runs on the chosen backend (e.g. "webgpu" in the browser)
+// while the variables are initialised on the pure-Go backend, since the webgpu backend has
+// no RNGBitGenerator. The initial weights are therefore those of wasm/toy, and the losses
+// those of cmd/amopo-demo up to float32 rounding. The model and data code is copied from
+// wasm/toy (which copies cmd/amopo-demo); keep the three in step.
+package webgpustep
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"sort"
+
+	"github.com/amopo-engine/amopo/amopo"
+	"github.com/amopo-engine/amopo/amopo/spec"
+	"github.com/gomlx/gomlx/backends"
+	_ "github.com/gomlx/gomlx/backends/simplego" // the pure-Go backend initialises the variables
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck // GoMLX's idiom for graph code.
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/gomlx/pkg/ml/layers"
+	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
+)
+
+// InitBackend initialises the variables: the pure-Go backend, as wasm/toy.
+const InitBackend = "go:ops_sequential"
+
+// data holds a synthetic batch (cmd/amopo-demo's toy): per pair and dimension, a marker
+// token for the dimension template, a prompt token, then a response; chosen responses use
+// tokens the rejected ones do not, with a per-dimension share of "hard" pairs.
+type data struct {
+	batch, k, seqLen, vocab int
+	tokens                  []int32   // [B, K, 2, S]
+	response                []float32 // [B, K, 2, S]
+}
+
+func makeData(rng *rand.Rand, batch, k int) data {
+	t := data{batch: batch, k: k, seqLen: 10, vocab: 32}
+	for b := 0; b < batch; b++ {
+		prompt := int32(k + rng.IntN(4))
+		for d := 0; d < k; d++ {
+			hard := rng.Float64() < float64(d)/float64(2*k)
+			for side := 0; side < 2; side++ {
+				n := 2 + rng.IntN(t.seqLen-4) // response length 2..seqLen-3
+				seq := []int32{int32(d), prompt}
+				mask := []float32{0, 0}
+				for i := 0; i < n; i++ {
+					base := int32(12)
+					if side == 1 && !hard {
+						base = 22
+					}
+					seq = append(seq, base+int32(rng.IntN(10)))
+					mask = append(mask, 1)
+				}
+				for len(seq) < t.seqLen {
+					seq, mask = append(seq, 0), append(mask, 0)
+				}
+				t.tokens, t.response = append(t.tokens, seq...), append(t.response, mask...)
+			}
+		}
+	}
+	return t
+}
+
+// Trainer runs the toy model's training steps.
+type Trainer struct {
+	Params      spec.Params
+	backend     backends.Backend
+	exec        *context.Exec
+	tok, resp   *tensors.Tensor
+	metricNames []string
+	step        int
+}
+
+// New builds the trainer of cmd/amopo-demo for a reference-free loss, a policy and a seed,
+// its step running on backend (which the Trainer owns from then on, and finalizes in Close).
+func New(backend backends.Backend, lossName, policyName string, seed uint64) (t *Trainer, err error) {
+	defer func() { // GoMLX reports graph errors by panicking.
+		if r := recover(); r != nil {
+			err = fmt.Errorf("webgpustep: %v", r)
+		}
+		if err != nil {
+			backend.Finalize()
+		}
+	}()
+	loss, err := spec.ParseLoss(lossName)
+	if err != nil {
+		return nil, err
+	}
+	if loss.NeedsReference() {
+		return nil, fmt.Errorf("loss %q needs a reference model; the toy trains reference-free losses only", loss)
+	}
+	p := spec.Defaults(loss)
+	p.Dimensions = spec.DefaultDimensions()
+	if p.Policy, err = spec.ParsePolicy(policyName); err != nil {
+		return nil, err
+	}
+	if p.Policy == spec.Fixed {
+		p.Weights = []float64{1, 1, 1, 1}
+	}
+	p.Seed = seed
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	d := makeData(rand.New(rand.NewPCG(seed, 0)), 8, p.K())
+	ctx := context.New()
+	if err := ctx.SetRNGStateFromSeed(int64(seed)); err != nil {
+		return nil, fmt.Errorf("webgpustep: seeding: %w", err)
+	}
+	optimizer := optimizers.Adam().LearningRate(0.02).Done()
+	b, k, s := d.batch, d.k, d.seqLen
+	t = &Trainer{Params: p, backend: backend,
+		tok:  tensors.FromFlatDataAndDimensions(d.tokens, b, k, 2, s),
+		resp: tensors.FromFlatDataAndDimensions(d.response, b, k, 2, s)}
+	params := p
+	model := func(ctx *context.Context, flat *Node) *Node {
+		return layers.Dense(ctx.In("lm"), layers.Embedding(ctx.In("embed"), flat, dtypes.Float32, d.vocab, 16), true, d.vocab)
+	}
+	t.exec, err = context.NewExec(backend, ctx.Checked(false), func(ctx *context.Context, tok, resp, noise *Node) []*Node {
+		flat := Reshape(tok, b*k*2, s)
+		logits := model(ctx, flat)
+		logps, mask := amopo.TokenLogProbs(logits, flat, Reshape(resp, b*k*2, s))
+		out := amopo.New(amopo.Inputs{
+			Logps: Reshape(logps, b, k, 2, s), Mask: Reshape(mask, b, k, 2, s), Noise: noise,
+		}).Params(params).Done()
+		optimizer.UpdateGraph(ctx, out.Loss.Graph(), out.Loss)
+		metrics := out.Metrics()
+		t.metricNames = t.metricNames[:0]
+		for name := range metrics {
+			t.metricNames = append(t.metricNames, name)
+		}
+		sort.Strings(t.metricNames)
+		nodes := make([]*Node, 0, len(metrics))
+		for _, name := range t.metricNames {
+			nodes = append(nodes, ConvertDType(metrics[name], dtypes.Float64))
+		}
+		return nodes
+	})
+	if err != nil {
+		return nil, fmt.Errorf("webgpustep: building the training step: %w", err)
+	}
+	// The model's variables: created and initialised by a forward pass on the pure-Go
+	// backend, with the same seed and in the same order as wasm/toy's first Exec does it (the
+	// optimizer's state, zeros, is initialised by the first step on backend), then detached.
+	initBackend, err := backends.NewWithConfig(InitBackend)
+	if err != nil {
+		return nil, fmt.Errorf("webgpustep: backend %q: %w", InitBackend, err)
+	}
+	defer initBackend.Finalize()
+	fwd, err := context.NewExec(initBackend, ctx, func(ctx *context.Context, tok *Node) *Node {
+		return model(ctx, Reshape(tok, b*k*2, s))
+	})
+	if err != nil {
+		return nil, fmt.Errorf("webgpustep: initialising the variables: %w", err)
+	}
+	outs, err := fwd.Exec(t.tok)
+	if err != nil {
+		return nil, fmt.Errorf("webgpustep: initialising the variables: %w", err)
+	}
+	outs[0].FinalizeAll()
+	fwd.Finalize()
+	if err := t.tok.ToLocal(); err != nil { // it was copied to initBackend
+		return nil, fmt.Errorf("webgpustep: %w", err)
+	}
+	for v := range ctx.IterVariables() {
+		value, err := v.Value()
+		if err != nil {
+			return nil, fmt.Errorf("webgpustep: variable %s: %w", v.ScopeAndName(), err)
+		}
+		if err := value.ToLocal(); err != nil {
+			return nil, fmt.Errorf("webgpustep: variable %s: %w", v.ScopeAndName(), err)
+		}
+	}
+	return t, nil
+}
+
+// Step runs one training step and returns its metrics under the demo's names ("step",
+// "loss", "weights/<d>_alpha", ...), the metrics of the parameters before the update.
+func (t *Trainer) Step() (metrics map[string]float64, err error) {
+	defer func() { // GoMLX reports graph errors by panicking; the page wants an error.
+		if r := recover(); r != nil {
+			err = fmt.Errorf("webgpustep: step %d: %v", t.step, r)
+		}
+	}()
+	noise := amopo.NoiseTensor(t.Params.Seed, uint64(t.step), 8, t.Params.K())
+	outs, err := t.exec.Exec(t.tok, t.resp, noise)
+	if err != nil {
+		return nil, fmt.Errorf("webgpustep: step %d: %w", t.step, err)
+	}
+	metrics = map[string]float64{"step": float64(t.step)}
+	for i, name := range t.metricNames {
+		metrics[name] = tensors.ToScalar[float64](outs[i])
+		outs[i].FinalizeAll()
+	}
+	t.step++
+	return metrics, nil
+}
+
+// Close releases the backend.
+func (t *Trainer) Close() {
+	t.exec.Finalize()
+	t.backend.Finalize()
+}
