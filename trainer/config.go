@@ -17,7 +17,7 @@ import (
 // Config is a whole run: a file (JSON or YAML, the same keys) plus flags that override it.
 // Every field is a flag named by its key path, e.g. --preference.lr or --loss.beta.
 type Config struct {
-	Backend string `json:"backend" yaml:"backend" help:"GoMLX backend: go (pure Go, default), xla (CUDA via PJRT_PLUGIN_LIBRARY_PATH), xla:/abs/plugin.so, webgpu"`
+	Backend string `json:"backend" yaml:"backend" help:"GoMLX backend: go (pure Go, default), xla (CUDA via PJRT_PLUGIN_LIBRARY_PATH), xla:/abs/plugin.so, webgpu (engine/, on a Vulkan adapter)"`
 	Seed    uint64 `json:"seed" yaml:"seed" help:"seed of the initialisation, the data order and the weight draws"`
 	OutDir  string `json:"out_dir" yaml:"out_dir" help:"where checkpoints, metrics and the exported model go"`
 	Resume  bool   `json:"resume" yaml:"resume" help:"continue from out_dir's latest checkpoint"`
