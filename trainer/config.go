@@ -82,7 +82,9 @@ type LossConfig struct {
 // pure-Go backend, sized for a few minutes on 2 cores.
 func Defaults() Config {
 	sftOpt := DefaultOptimizer(3e-3)
-	prefOpt := DefaultOptimizer(5e-4)
+	// The preference stage at 2.5e-4: 2e-3 and above collapsed the tiny model into
+	// repetition (the SimPO trap of peers' trackers), measured on the built-in task.
+	prefOpt := DefaultOptimizer(2.5e-4)
 	return Config{
 		Backend: "go",
 		Seed:    1,
@@ -90,8 +92,8 @@ func Defaults() Config {
 		Model:   ModelConfig{Preset: "tiny", DType: "f32"},
 		Data: DataConfig{Format: "builtin", Tokenizer: "bytes", MaxLength: 96, MaxPromptLength: 64,
 			TrainSize: 2000, EvalSize: 200},
-		SFT:             StageConfig{Steps: 300, BatchSize: 16, GradAccum: 1, Optimizer: sftOpt},
-		Pref:            StageConfig{Steps: 150, BatchSize: 4, GradAccum: 1, Optimizer: prefOpt},
+		SFT:             StageConfig{Steps: 120, BatchSize: 16, GradAccum: 1, Optimizer: sftOpt},
+		Pref:            StageConfig{Steps: 60, BatchSize: 2, GradAccum: 1, Optimizer: prefOpt},
 		Loss:            LossConfig{Name: "amopo"},
 		LogEvery:        10,
 		CheckpointEvery: 50,

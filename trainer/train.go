@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/amopo-engine/amopo/data"
@@ -173,6 +174,9 @@ func Train(cfg Config, log io.Writer) (*Report, error) {
 			return err
 		}
 		report.Judge[name] = scores
+		if err := writeAnswers(filepath.Join(cfg.OutDir, "answers-"+strings.ReplaceAll(name, " ", "-")+".jsonl"), ds.Eval, answers); err != nil {
+			return err
+		}
 		fmt.Fprintf(log, "%s: judge scores %s (e.g. %q -> %q)\n", name, formatScores(report.Dimensions, scores),
 			ds.Eval[0].Prompt, answers[0])
 		row := map[string]float64{}
@@ -230,4 +234,20 @@ func formatScores(dims []string, s JudgeScores) string {
 		out += fmt.Sprintf("%s %.2f  ", d, s[d])
 	}
 	return out
+}
+
+// writeAnswers saves the held-out prompts, the generated answers and their judge scores,
+// so that a person can read what the scores mean.
+func writeAnswers(path string, items []task.Item, answers []string) error {
+	var b strings.Builder
+	for i, it := range items {
+		line, err := json.Marshal(map[string]any{"prompt": it.Prompt, "reference": it.Reference,
+			"answer": answers[i], "scores": task.Judge(it.Meta, answers[i])})
+		if err != nil {
+			return err
+		}
+		b.Write(line)
+		b.WriteByte('\n')
+	}
+	return writeAtomic(path, []byte(b.String()))
 }

@@ -28,13 +28,21 @@ export function parseJSONL(text) {
       errors.push(`${where}: no numeric "step"`);
       return;
     }
-    const bad = Object.entries(obj).find(([, v]) => typeof v !== 'number' && v !== null);
+    // cmd/train's rows carry their stage ("sft", "preference", "<name>_judge") as a string.
+    const bad = Object.entries(obj).find(([k, v]) => typeof v !== 'number' && v !== null &&
+      !(k === 'stage' && typeof v === 'string'));
     if (bad) {
       errors.push(`${where}: "${bad[0]}" is not a number`);
       return;
     }
     rows.push(obj);
   });
+  // A trainer's log restarts its step count at each stage: plot the preference stage,
+  // where the weights live (the SFT rows and the judge summaries have none).
+  if (rows.some((r) => typeof r.stage === 'string')) {
+    const pref = rows.filter((r) => r.stage === 'preference');
+    if (pref.length > 0) rows.splice(0, rows.length, ...pref);
+  }
   // The dimensions are the names with a weights/<d>_alpha metric: the default four in
   // their usual order (JSON encoders sort keys), then any others as they appear.
   const dims = [];
