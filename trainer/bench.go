@@ -43,7 +43,7 @@ func BenchmarkStep(backend backends.Backend, cfg *llm.Config, dtype dtypes.DType
 	model := func(ctx *context.Context, tokens, attention, positions *Node) *Node {
 		return llm.Forward(ctx, cfg, tokens, attention, positions)
 	}
-	st, err := newStepper(backend, ctx, model, preferenceStep, p, DefaultOptimizer(1e-5), steps+1, 1)
+	st, err := newStepper(backend, ctx, model, PreferenceStep, p, DefaultOptimizer(1e-5), steps+1, 1)
 	if err != nil {
 		return nil, err
 	}

@@ -28,7 +28,7 @@ type Source interface {
 // Stage is one training stage over a Source.
 type Stage struct {
 	Name   string // "sft" or "preference"
-	Kind   stepKind
+	Kind   StepKind
 	Config StageConfig
 	Params spec.Params // the preference loss; ignored by SFT
 	Train  Source
@@ -119,7 +119,7 @@ func (r *Run) RunStage(stage Stage) error {
 	}
 	var evaluator *stepper
 	if stage.Eval != nil {
-		if evaluator, err = newStepper(r.Backend, r.Ctx, r.Model, evalStep, stage.Params, cfg.Optimizer, cfg.Steps, 1); err != nil {
+		if evaluator, err = newStepper(r.Backend, r.Ctx, r.Model, EvalStep, stage.Params, cfg.Optimizer, cfg.Steps, 1); err != nil {
 			return err
 		}
 	}
@@ -141,7 +141,7 @@ func (r *Run) RunStage(stage Stage) error {
 				return fmt.Errorf("%s step %d: %w", stage.Name, st.StageStep, err)
 			}
 			st.Position++
-			if stage.Kind != sftStep {
+			if stage.Kind != SFTStep {
 				if err := amopo.CheckMask(batch.Response, stage.Params.Dimensions); err != nil {
 					return fmt.Errorf("%s step %d: %w", stage.Name, st.StageStep, err)
 				}

@@ -28,21 +28,21 @@ type Batch struct {
 	NumTokens int
 }
 
-// stepKind selects what a step graph computes.
-type stepKind int
+// StepKind selects what a step graph computes.
+type StepKind int
 
 const (
-	sftStep stepKind = iota
-	preferenceStep
-	evalStep // preference metrics, no update
+	SFTStep StepKind = iota
+	PreferenceStep
+	EvalStep // preference metrics, no update
 )
 
-var stageNames = map[stepKind]string{sftStep: "sft", preferenceStep: "preference", evalStep: "eval"}
+var stageNames = map[StepKind]string{SFTStep: "sft", PreferenceStep: "preference", EvalStep: "eval"}
 
 // stepper compiles and runs the step graphs of one stage: with gradient accumulation,
 // micro-steps add their gradients to accumulators and the last one applies the update.
 type stepper struct {
-	kind        stepKind
+	kind        StepKind
 	ctx         *context.Context
 	params      spec.Params
 	opt         OptimizerConfig
@@ -53,13 +53,13 @@ type stepper struct {
 	model       Model
 }
 
-func newStepper(backend backends.Backend, ctx *context.Context, model Model, kind stepKind, p spec.Params,
+func newStepper(backend backends.Backend, ctx *context.Context, model Model, kind StepKind, p spec.Params,
 	opt OptimizerConfig, totalSteps, accumSteps int) (*stepper, error) {
 	s := &stepper{kind: kind, ctx: ctx, params: p, opt: opt, totalSteps: totalSteps,
 		accumSteps: max(accumSteps, 1), execs: map[bool]*context.Exec{}, model: model,
 		metricNames: map[bool][]string{}}
 	for _, apply := range []bool{false, true} {
-		if kind == evalStep && apply {
+		if kind == EvalStep && apply {
 			continue
 		}
 		apply := apply
@@ -91,7 +91,7 @@ func (s *stepper) build(ctx *context.Context, inputs []*Node, apply bool) []*Nod
 	metrics := map[string]*Node{}
 	var loss *Node
 	switch s.kind {
-	case sftStep:
+	case SFTStep:
 		maskF := ConvertDType(mask, logps.DType())
 		count := MaxScalar(ReduceAllSum(maskF), 1)
 		loss = Div(Neg(ReduceAllSum(Mul(logps, maskF))), count)
@@ -111,7 +111,7 @@ func (s *stepper) build(ctx *context.Context, inputs []*Node, apply bool) []*Nod
 		loss = out.Loss
 		metrics = out.Metrics()
 	}
-	if s.kind != evalStep {
+	if s.kind != EvalStep {
 		vars, values := trainableVariables(ctx, g)
 		grads := Gradient(DivScalar(loss, float64(s.accumSteps)), values...)
 		if s.accumSteps > 1 {
@@ -174,7 +174,7 @@ func accumulate(ctx *context.Context, vars []*context.Variable, grads []*Node, a
 // run executes one (micro-)step and returns its metrics by name.
 func (s *stepper) run(batch *Batch, noise *tensors.Tensor, apply bool) (map[string]float64, error) {
 	args := []any{batch.Tokens, batch.Response, batch.Attention, batch.Positions}
-	if s.kind != sftStep {
+	if s.kind != SFTStep {
 		args = append(args, noise)
 		if s.params.Loss.NeedsReference() {
 			if batch.RefSums == nil {
@@ -186,7 +186,7 @@ func (s *stepper) run(batch *Batch, noise *tensors.Tensor, apply bool) (map[stri
 		// The SFT graph ignores the noise input: give it a constant so the signature is fixed.
 		args = append(args, tensors.FromScalar(float32(0)))
 	}
-	apply = apply && s.kind != evalStep
+	apply = apply && s.kind != EvalStep
 	outs, err := s.execs[apply].Exec(args...)
 	if err != nil {
 		return nil, err

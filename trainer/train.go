@@ -192,8 +192,8 @@ func Train(cfg Config, log io.Writer) (*Report, error) {
 		stage Stage
 		judge string
 	}{
-		{Stage{Name: "sft", Kind: sftStep, Config: cfg.SFT, Train: sftSrc}, "after SFT"},
-		{Stage{Name: "preference", Kind: preferenceStep, Config: cfg.Pref, Params: params, Train: prefSrc,
+		{Stage{Name: "sft", Kind: SFTStep, Config: cfg.SFT, Train: sftSrc}, "after SFT"},
+		{Stage{Name: "preference", Kind: PreferenceStep, Config: cfg.Pref, Params: params, Train: prefSrc,
 			Eval: evalSrc, EvalEvery: cfg.EvalEvery}, "after " + string(params.Loss)},
 	}
 	for _, s := range stages {

@@ -103,7 +103,7 @@ func TestGradientAccumulationEqualsOneBigBatch(t *testing.T) {
 	opt := DefaultOptimizer(0.05)
 	weightsAfter := func(accum int, batches ...*Batch) []float32 {
 		ctx := toyContext(t, 7)
-		st, err := newStepper(be, ctx, toyModel, preferenceStep, p, opt, 10, accum)
+		st, err := newStepper(be, ctx, toyModel, PreferenceStep, p, opt, 10, accum)
 		require.NoError(t, err)
 		for i, b := range batches {
 			_, err := st.run(b, tensors.FromScalarAndDimensions(float32(0), b.Tokens.Shape().Dimensions[0], 2, 2), i == len(batches)-1)
@@ -160,9 +160,9 @@ func toyRun(outDir string, resume bool, log *bytes.Buffer) error {
 	}
 	p := spec.Defaults(spec.AMoPO)
 	p.Dimensions, p.Seed = []string{"a", "b"}, 11
-	sft := Stage{Name: "sft", Kind: sftStep, Train: toySource{batches: 3, b: 4, k: 1, s: 8, sft: true, seed: 1},
+	sft := Stage{Name: "sft", Kind: SFTStep, Train: toySource{batches: 3, b: 4, k: 1, s: 8, sft: true, seed: 1},
 		Config: StageConfig{Steps: 6, BatchSize: 4, GradAccum: 1, Optimizer: DefaultOptimizer(0.05)}}
-	pref := Stage{Name: "preference", Kind: preferenceStep, Params: p,
+	pref := Stage{Name: "preference", Kind: PreferenceStep, Params: p,
 		Train:  toySource{batches: 5, b: 2, k: 2, s: 8, seed: 2},
 		Eval:   toySource{batches: 2, b: 2, k: 2, s: 8, seed: 3},
 		Config: StageConfig{Steps: 14, BatchSize: 2, GradAccum: 2, Optimizer: DefaultOptimizer(0.02)}}
