@@ -2,12 +2,14 @@ package trainer
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -153,6 +155,10 @@ func toyRun(outDir string, resume bool, log *bytes.Buffer) error {
 	r := &Run{Backend: be, Ctx: ctx, Model: toyModel, OutDir: outDir, Seed: 11, Log: log,
 		CheckpointEvery: 4, LogEvery: 1, Keep: 2, ConfigText: "toy"}
 	defer r.Close()
+	if os.Getenv("AMOPO_TEST_CATCH_INTERRUPT") != "" {
+		stop := r.CatchInterrupt()
+		defer stop()
+	}
 	if resume {
 		if _, err := r.Resume(); err != nil {
 			return err
@@ -194,6 +200,10 @@ func TestMain(m *testing.M) {
 		var log bytes.Buffer
 		err := toyRun(dir, os.Getenv("AMOPO_TEST_CHILD_RESUME") != "", &log)
 		os.Stdout.Write(log.Bytes())
+		if errors.Is(err, ErrInterrupted) {
+			fmt.Println(err)
+			os.Exit(130)
+		}
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
@@ -282,4 +292,45 @@ func TestNewBackendErrors(t *testing.T) {
 	be, err := NewBackend("go")
 	require.NoError(t, err)
 	require.Contains(t, be.Name(), "Go")
+}
+
+// TestCtrlCSavesACheckpointAndResumes interrupts a training process with SIGINT: it must
+// finish its step, save a checkpoint, say how to continue and exit; --resume then ends
+// with the same losses as an uninterrupted run.
+func TestCtrlCSavesACheckpointAndResumes(t *testing.T) {
+	base := t.TempDir()
+	var log bytes.Buffer
+	straight := filepath.Join(base, "straight")
+	require.NoError(t, toyRun(straight, false, &log))
+	want := losses(t, filepath.Join(straight, "metrics.jsonl"))
+
+	dir := filepath.Join(base, "interrupted")
+	child := exec.Command(os.Args[0], "-test.run=^$")
+	child.Env = append(os.Environ(), "AMOPO_TEST_CHILD_RUN="+dir, "AMOPO_TEST_CATCH_INTERRUPT=1")
+	var out bytes.Buffer
+	child.Stdout, child.Stderr = &out, &out
+	require.NoError(t, child.Start())
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		require.True(t, time.Now().Before(deadline), "no preference step started:\n%s", out.String())
+		if data, err := os.ReadFile(filepath.Join(dir, "metrics.jsonl")); err == nil && strings.Contains(string(data), `"stage":"preference"`) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	require.NoError(t, child.Process.Signal(syscall.SIGINT))
+	err := child.Wait()
+	var exitErr *exec.ExitError
+	require.ErrorAs(t, err, &exitErr, out.String())
+	require.Equal(t, 130, exitErr.ExitCode(), out.String())
+	require.Contains(t, out.String(), "continue with --resume")
+	latest, err := LatestCheckpoint(dir)
+	require.NoError(t, err)
+	require.Contains(t, latest, "preference", "the interrupt saved a preference-stage checkpoint")
+
+	resume := exec.Command(os.Args[0], "-test.run=^$")
+	resume.Env = append(os.Environ(), "AMOPO_TEST_CHILD_RUN="+dir, "AMOPO_TEST_CHILD_RESUME=1")
+	got, err := resume.CombinedOutput()
+	require.NoError(t, err, string(got))
+	require.Equal(t, want, losses(t, filepath.Join(dir, "metrics.jsonl")))
 }
