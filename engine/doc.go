@@ -16,7 +16,7 @@
 // through a JS copy of the bytes (write_js.go: the page need not set globalThis.wasm), read-backs
 // await mapAsync, and shader errors only reach the console: Chromium's Tint is stricter than
 // naga (e.g. it rejects a constant bitcast to inf), so check values read back. The web page's
-// live training (wasm/webgpustep) runs the toy step this way; cmd/web's Chromium test checks it.
+// live training (wasm/toy) runs the toy step this way; cmd/web's Chromium test checks it.
 //
 // A graph is compiled to a list of kernel launches; an execution encodes them in one
 // compute pass and submits it once. Buffers stay on the device: data moves only in

@@ -10,7 +10,7 @@
 //	                                   GoMLX's pure-Go backend and from the float64 ref
 //	trainInit({loss, policy, seed, webgpu}) -> {dimensions, backend, webgpu, webgpuError}: with
 //	                                   webgpu true, the step runs on the webgpu backend (package
-//	                                   engine over navigator.gpu, via wasm/webgpustep) and falls
+//	                                   engine over navigator.gpu, via wasm/toy) and falls
 //	                                   back to the pure-Go backend if that fails (webgpuError)
 //	trainStep()                      -> one step's metrics (cmd/amopo-demo's names)
 //
@@ -29,7 +29,6 @@ import (
 	"github.com/amopo-engine/amopo/engine"
 	"github.com/amopo-engine/amopo/wasm/sampling"
 	"github.com/amopo-engine/amopo/wasm/toy"
-	"github.com/amopo-engine/amopo/wasm/webgpustep"
 	"github.com/gomlx/gomlx/backends"
 )
 
@@ -146,13 +145,8 @@ func loss(arg string) (any, error) {
 	return ans, nil
 }
 
-// stepper is a toy trainer: wasm/toy's (pure Go) or wasm/webgpustep's (WebGPU).
-type stepper interface {
-	Step() (map[string]float64, error)
-	Close()
-}
-
-var trainer stepper
+// trainer is the page's toy training run, on WebGPU or on the pure-Go backend.
+var trainer *toy.Trainer
 
 type trainArgs struct {
 	Loss   string `json:"loss"`
@@ -181,7 +175,11 @@ func trainInit(arg string) (any, error) {
 		}
 		ans["webgpuError"] = strings.ReplaceAll(err.Error(), "\n", " ")
 	}
-	t, err := toy.New(a.Loss, a.Policy, a.Seed)
+	b, err := backends.NewWithConfig(toy.Backend)
+	if err != nil {
+		return nil, err
+	}
+	t, err := toy.New(b, a.Loss, a.Policy, a.Seed)
 	if err != nil {
 		return nil, err
 	}
@@ -192,12 +190,12 @@ func trainInit(arg string) (any, error) {
 }
 
 // newWebGPUTrainer opens the webgpu backend over navigator.gpu (the trainer owns it).
-func newWebGPUTrainer(a trainArgs) (*webgpustep.Trainer, error) {
+func newWebGPUTrainer(a trainArgs) (*toy.Trainer, error) {
 	b, err := engine.NewBackend("")
 	if err != nil {
 		return nil, err
 	}
-	return webgpustep.New(b, a.Loss, a.Policy, a.Seed)
+	return toy.New(b, a.Loss, a.Policy, a.Seed)
 }
 
 func trainStep(string) (any, error) {

@@ -1,8 +1,11 @@
-// Package toy is the toy AMoPO training run of cmd/amopo-demo, as a library the web page's
-// wasm can step one training step at a time: the same synthetic data, model, optimizer,
-// seed and metrics, so a browser run prints the numbers `go run ./cmd/amopo-demo --metrics`
-// writes. The model and data code is copied from cmd/amopo-demo (a main package cannot be
-// imported); keep the two in step.
+// Package toy is the toy AMoPO training run of cmd/amopo-demo as a library the web page's
+// wasm steps one training step at a time: the same synthetic data, model, optimizer, seed
+// and metrics, so a browser run prints the numbers `go run ./cmd/amopo-demo --metrics`
+// writes. The step graph runs on any GoMLX backend (the pure-Go one, or "webgpu" over the
+// browser's navigator.gpu) while the variables are always initialised on the pure-Go
+// backend, since the webgpu backend has no RNGBitGenerator: the initial weights, and the
+// losses up to float32 rounding, are the same whichever backend steps. The model and data
+// code is copied from cmd/amopo-demo (a main package cannot be imported); keep them in step.
 package toy
 
 import (
@@ -13,7 +16,7 @@ import (
 	"github.com/amopo-engine/amopo/amopo"
 	"github.com/amopo-engine/amopo/amopo/spec"
 	"github.com/gomlx/gomlx/backends"
-	_ "github.com/gomlx/gomlx/backends/simplego" // the pure-Go backend, the one that runs in wasm
+	_ "github.com/gomlx/gomlx/backends/simplego" // the pure-Go backend initialises the variables
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck // GoMLX's idiom for graph code.
 	"github.com/gomlx/gomlx/pkg/core/tensors"
@@ -22,9 +25,9 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
 )
 
-// Backend is the GoMLX backend configuration the trainer uses: the pure-Go backend,
-// sequential (GoMLX v0.26's parallel executor can deadlock on training graphs, and wasm is
-// single-threaded anyway).
+// Backend is the pure-Go backend configuration that initialises the variables and that the
+// page trains on without WebGPU: sequential (GoMLX v0.26's parallel executor can deadlock on
+// training graphs, and wasm is single-threaded anyway).
 const Backend = "go:ops_sequential"
 
 // data holds a synthetic batch (cmd/amopo-demo's toy): per pair and dimension, a marker
@@ -74,8 +77,17 @@ type Trainer struct {
 	step        int
 }
 
-// New builds the trainer of cmd/amopo-demo for a reference-free loss, a policy and a seed.
-func New(lossName, policyName string, seed uint64) (*Trainer, error) {
+// New builds the trainer of cmd/amopo-demo for a reference-free loss, a policy and a seed,
+// its step running on backend (which the Trainer owns from then on, and finalizes in Close).
+func New(backend backends.Backend, lossName, policyName string, seed uint64) (t *Trainer, err error) {
+	defer func() { // GoMLX reports graph errors by panicking.
+		if r := recover(); r != nil {
+			err = fmt.Errorf("toy: %v", r)
+		}
+		if err != nil {
+			backend.Finalize()
+		}
+	}()
 	loss, err := spec.ParseLoss(lossName)
 	if err != nil {
 		return nil, err
@@ -96,24 +108,22 @@ func New(lossName, policyName string, seed uint64) (*Trainer, error) {
 		return nil, err
 	}
 	d := makeData(rand.New(rand.NewPCG(seed, 0)), 8, p.K())
-	backend, err := backends.NewWithConfig(Backend)
-	if err != nil {
-		return nil, fmt.Errorf("toy: backend %q: %w", Backend, err)
-	}
 	ctx := context.New()
 	if err := ctx.SetRNGStateFromSeed(int64(seed)); err != nil {
-		backend.Finalize()
 		return nil, fmt.Errorf("toy: seeding: %w", err)
 	}
 	optimizer := optimizers.Adam().LearningRate(0.02).Done()
 	b, k, s := d.batch, d.k, d.seqLen
-	t := &Trainer{Params: p, backend: backend,
+	t = &Trainer{Params: p, backend: backend,
 		tok:  tensors.FromFlatDataAndDimensions(d.tokens, b, k, 2, s),
 		resp: tensors.FromFlatDataAndDimensions(d.response, b, k, 2, s)}
 	params := p
-	t.exec, err = context.NewExec(backend, ctx, func(ctx *context.Context, tok, resp, noise *Node) []*Node {
+	model := func(ctx *context.Context, flat *Node) *Node {
+		return layers.Dense(ctx.In("lm"), layers.Embedding(ctx.In("embed"), flat, dtypes.Float32, d.vocab, 16), true, d.vocab)
+	}
+	t.exec, err = context.NewExec(backend, ctx.Checked(false), func(ctx *context.Context, tok, resp, noise *Node) []*Node {
 		flat := Reshape(tok, b*k*2, s)
-		logits := layers.Dense(ctx.In("lm"), layers.Embedding(ctx.In("embed"), flat, dtypes.Float32, d.vocab, 16), true, d.vocab)
+		logits := model(ctx, flat)
 		logps, mask := amopo.TokenLogProbs(logits, flat, Reshape(resp, b*k*2, s))
 		out := amopo.New(amopo.Inputs{
 			Logps: Reshape(logps, b, k, 2, s), Mask: Reshape(mask, b, k, 2, s), Noise: noise,
@@ -132,8 +142,39 @@ func New(lossName, policyName string, seed uint64) (*Trainer, error) {
 		return nodes
 	})
 	if err != nil {
-		backend.Finalize()
 		return nil, fmt.Errorf("toy: building the training step: %w", err)
+	}
+	// The model's variables: created and initialised by a forward pass on the pure-Go
+	// backend, with the same seed and in the same order as wasm/toy's first Exec does it (the
+	// optimizer's state, zeros, is initialised by the first step on backend), then detached.
+	initBackend, err := backends.NewWithConfig(Backend)
+	if err != nil {
+		return nil, fmt.Errorf("toy: backend %q: %w", Backend, err)
+	}
+	defer initBackend.Finalize()
+	fwd, err := context.NewExec(initBackend, ctx, func(ctx *context.Context, tok *Node) *Node {
+		return model(ctx, Reshape(tok, b*k*2, s))
+	})
+	if err != nil {
+		return nil, fmt.Errorf("toy: initialising the variables: %w", err)
+	}
+	outs, err := fwd.Exec(t.tok)
+	if err != nil {
+		return nil, fmt.Errorf("toy: initialising the variables: %w", err)
+	}
+	outs[0].FinalizeAll()
+	fwd.Finalize()
+	if err := t.tok.ToLocal(); err != nil { // it was copied to initBackend
+		return nil, fmt.Errorf("toy: %w", err)
+	}
+	for v := range ctx.IterVariables() {
+		value, err := v.Value()
+		if err != nil {
+			return nil, fmt.Errorf("toy: variable %s: %w", v.ScopeAndName(), err)
+		}
+		if err := value.ToLocal(); err != nil {
+			return nil, fmt.Errorf("toy: variable %s: %w", v.ScopeAndName(), err)
+		}
 	}
 	return t, nil
 }

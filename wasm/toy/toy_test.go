@@ -3,11 +3,19 @@ package toy
 import (
 	"testing"
 
+	"github.com/gomlx/gomlx/backends"
+
 	"github.com/stretchr/testify/require"
 )
 
+func pureGo(t *testing.T) backends.Backend {
+	b, err := backends.NewWithConfig(Backend)
+	require.NoError(t, err)
+	return b
+}
+
 func TestTrainerLowersTheLossAndLogsTheDemoMetrics(t *testing.T) {
-	tr, err := New("amopo", "gaussian", 1)
+	tr, err := New(pureGo(t), "amopo", "gaussian", 1)
 	require.NoError(t, err)
 	defer tr.Close()
 	var losses []float64
@@ -25,8 +33,8 @@ func TestTrainerLowersTheLossAndLogsTheDemoMetrics(t *testing.T) {
 }
 
 func TestNewRejectsReferenceLossesAndUnknownPolicies(t *testing.T) {
-	_, err := New("dpo", "gaussian", 1)
+	_, err := New(pureGo(t), "dpo", "gaussian", 1)
 	require.ErrorContains(t, err, "needs a reference model")
-	_, err = New("amopo", "dirichlet", 1)
+	_, err = New(pureGo(t), "amopo", "dirichlet", 1)
 	require.ErrorContains(t, err, `unknown weight policy "dirichlet"`)
 }
