@@ -61,7 +61,7 @@ func TestConfigFileAndFlags(t *testing.T) {
 	require.Equal(t, uint64(7), cfg.Seed)
 	require.Equal(t, 12, cfg.Pref.Steps)
 	require.Equal(t, 0.001, cfg.Pref.Optimizer.LR)
-	require.Equal(t, 4, cfg.Pref.BatchSize, "keys the file leaves out keep their defaults")
+	require.Equal(t, Defaults().Pref.BatchSize, cfg.Pref.BatchSize, "keys the file leaves out keep their defaults")
 	fs := flag.NewFlagSet("t", flag.ContinueOnError)
 	BindFlags(fs, &cfg)
 	require.NoError(t, fs.Parse([]string{"--preference.steps", "30", "--loss.gamma", "0", "--loss.authors_code",
