@@ -54,6 +54,10 @@ type browserOut struct {
 		}
 		Tooltip string
 	}
+	TrainerRun struct {
+		Summary map[string]string
+		Errors  []string
+	} `json:"trainerRun"`
 	PNGExport string `json:"pngExport"`
 	Train     struct {
 		State, Error, Note, Backend, BackendNote, Progress string
@@ -75,9 +79,19 @@ func TestPageInChromium(t *testing.T) {
 
 	// The wasm build and the short training run are independent: do them side by side.
 	var wg sync.WaitGroup
-	var buildErr, demoErr error
-	var demoOut []byte
-	wg.Add(2)
+	var buildErr, demoErr, trainErr error
+	var demoOut, trainOut []byte
+	trainerMetrics := filepath.Join(tmp, "train", "metrics.jsonl")
+	wg.Add(3)
+	go func() {
+		defer wg.Done()
+		// A tiny cmd/train run: its metrics file has stages, eval and judge rows.
+		train := exec.Command("go", "run", "./cmd/train", "--out_dir", filepath.Dir(trainerMetrics),
+			"--sft.steps", "2", "--sft.batch_size", "4", "--preference.steps", "4", "--preference.batch_size", "2",
+			"--data.train_size", "16", "--data.eval_size", "2", "--log_every", "1", "--peak_tflops", "0.01")
+		train.Dir = root
+		trainOut, trainErr = train.CombinedOutput()
+	}()
 	go func() { defer wg.Done(); buildErr = BuildWasm(root, wasmPath) }()
 	go func() {
 		defer wg.Done()
@@ -88,6 +102,7 @@ func TestPageInChromium(t *testing.T) {
 	wg.Wait()
 	require.NoError(t, buildErr)
 	require.NoError(t, demoErr, "amopo-demo: %s", demoOut)
+	require.NoError(t, trainErr, "train: %s", trainOut)
 	run := readMetrics(t, metricsPath)
 	require.Len(t, run, 20)
 
@@ -119,7 +134,7 @@ func TestPageInChromium(t *testing.T) {
 		}
 		return strings.Join(s, ", ")
 	}
-	cfg := map[string]any{"url": fmt.Sprintf("http://%s/", ln.Addr()), "outDir": tmp, "metrics": metricsPath,
+	cfg := map[string]any{"url": fmt.Sprintf("http://%s/", ln.Addr()), "outDir": tmp, "metrics": metricsPath, "trainerMetrics": trainerMetrics,
 		"malformed": malformedPath, "trainSteps": trainSteps,
 		"sampling": map[string]any{"seed": sample.Seed, "n": sample.N, "draw": draw, "policy": sample.Policy, "loss": lossName,
 			"chosen":   []string{list(sample.ChosenProbs[0]), list(sample.ChosenProbs[1]), list(sample.ChosenProbs[2])},
@@ -193,6 +208,12 @@ func TestPageInChromium(t *testing.T) {
 		require.Equal(t, "20", in.Summary["steps"])
 		require.Equal(t, "general,helpfulness,correctness,instruction_following", in.Summary["dims"])
 		require.Equal(t, "0", in.Summary["skipped"])
+		// A cmd/train metrics file: its 4 preference steps are plotted for the 4 dimensions,
+		// the SFT, eval and judge rows read without errors.
+		tr := got.TrainerRun
+		require.Empty(t, tr.Errors)
+		require.Equal(t, "4", tr.Summary["steps"])
+		require.Equal(t, "general,helpfulness,correctness,instruction_following", tr.Summary["dims"])
 		points := map[string]int{}
 		pairs := 0
 		for _, c := range in.Charts {

@@ -37,10 +37,11 @@ export function parseJSONL(text) {
     }
     rows.push(obj);
   });
-  // A trainer's log restarts its step count at each stage: plot the preference stage,
-  // where the weights live (the SFT rows and the judge summaries have none).
+  // A trainer's log restarts its step count at each stage: plot the preference stage's
+  // training rows, where the weights live (SFT rows, eval_* rows and judge summaries
+  // have none).
   if (rows.some((r) => typeof r.stage === 'string')) {
-    const pref = rows.filter((r) => r.stage === 'preference');
+    const pref = rows.filter((r) => r.stage === 'preference' && typeof r.loss === 'number');
     if (pref.length > 0) rows.splice(0, rows.length, ...pref);
   }
   // The dimensions are the names with a weights/<d>_alpha metric: the default four in

@@ -91,6 +91,16 @@ try {
   out.pngExport = join(cfg.outDir, 'alpha.png');
   await download.saveAs(out.pngExport);
 
+  // A cmd/train run's metrics (stages, eval and judge rows): the preference stage is plotted.
+  if (cfg.trainerMetrics) {
+    await page.setInputFiles('#file', cfg.trainerMetrics);
+    await page.waitForFunction(() => document.body.dataset.inspectRuns === '3', null, { timeout });
+    out.trainerRun = await page.evaluate(() => ({
+      summary: { ...document.getElementById('inspect-summary').dataset },
+      errors: [...document.querySelectorAll('#inspect-errors li')].map((li) => li.textContent),
+    }));
+  }
+
   // Live training: a few steps of the toy model in the wasm (on WebGPU when an adapter is granted).
   await page.fill('#train-steps', String(cfg.trainSteps));
   await page.click('#train-run');
