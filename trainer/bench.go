@@ -43,35 +43,18 @@ func BenchmarkStep(backend backends.Backend, cfg *llm.Config, dtype dtypes.DType
 	model := func(ctx *context.Context, tokens, attention, positions *Node) *Node {
 		return llm.Forward(ctx, cfg, tokens, attention, positions)
 	}
-	st, err := newStepper(backend, ctx, model, PreferenceStep, p, DefaultOptimizer(1e-5), steps+1, 1)
+	st, err := NewStepper(backend, ctx, model, PreferenceStep, p, DefaultOptimizer(1e-5), steps+1, 1)
 	if err != nil {
 		return nil, err
 	}
 	k := p.K()
-	n := pairs * k * 2 * seqLen
-	rng := rand.New(rand.NewPCG(1, 2))
-	tok, resp, att, pos := make([]int32, n), make([]float32, n), make([]int32, n), make([]int32, n)
-	for i := range tok {
-		tok[i] = int32(rng.IntN(cfg.VocabSize))
-		t := i % seqLen
-		att[i], pos[i] = 1, int32(t)
-		if t >= seqLen/2 {
-			resp[i] = 1
-		}
-	}
-	dims := []int{pairs, k, 2, seqLen}
-	batch := &Batch{
-		Tokens:    tensors.FromFlatDataAndDimensions(tok, dims...),
-		Response:  tensors.FromFlatDataAndDimensions(resp, dims...),
-		Attention: tensors.FromFlatDataAndDimensions(att, dims...),
-		Positions: tensors.FromFlatDataAndDimensions(pos, dims...),
-		NumTokens: n,
-	}
+	batch := RandomPreferenceBatch(cfg.VocabSize, pairs, k, seqLen)
+	n := batch.NumTokens
 	res := &StepBenchmark{Steps: steps}
 	var times []time.Duration
 	for i := 0; i <= steps; i++ {
 		start := time.Now()
-		m, err := st.run(batch, amopo.NoiseTensor(1, uint64(i), pairs, k), true)
+		m, err := st.Run(batch, amopo.NoiseTensor(1, uint64(i), pairs, k), true)
 		if err != nil {
 			return nil, err
 		}
@@ -89,4 +72,29 @@ func BenchmarkStep(backend backends.Backend, cfg *llm.Config, dtype dtypes.DType
 	res.TokensPerSecond = float64(n) / res.StepTime.Seconds()
 	res.FLOPS = res.TokensPerSecond * TrainingFLOPsPerToken(cfg, seqLen)
 	return res, nil
+}
+
+// RandomPreferenceBatch is a [pairs, K, 2, seqLen] batch of random tokens (seeded), all
+// real, with the second half of every sequence as the response: for benchmarks and for
+// comparing backends on the trainer's step.
+func RandomPreferenceBatch(vocab, pairs, k, seqLen int) *Batch {
+	n := pairs * k * 2 * seqLen
+	rng := rand.New(rand.NewPCG(1, 2))
+	tok, resp, att, pos := make([]int32, n), make([]float32, n), make([]int32, n), make([]int32, n)
+	for i := range tok {
+		tok[i] = int32(rng.IntN(vocab))
+		t := i % seqLen
+		att[i], pos[i] = 1, int32(t)
+		if t >= seqLen/2 {
+			resp[i] = 1
+		}
+	}
+	dims := []int{pairs, k, 2, seqLen}
+	return &Batch{
+		Tokens:    tensors.FromFlatDataAndDimensions(tok, dims...),
+		Response:  tensors.FromFlatDataAndDimensions(resp, dims...),
+		Attention: tensors.FromFlatDataAndDimensions(att, dims...),
+		Positions: tensors.FromFlatDataAndDimensions(pos, dims...),
+		NumTokens: n,
+	}
 }

@@ -113,13 +113,13 @@ func (r *Run) RunStage(stage Stage) error {
 	if cfg.Steps <= 0 || start.StageStep >= cfg.Steps {
 		return nil
 	}
-	train, err := newStepper(r.Backend, r.Ctx, r.Model, stage.Kind, stage.Params, cfg.Optimizer, cfg.Steps, cfg.GradAccum)
+	train, err := NewStepper(r.Backend, r.Ctx, r.Model, stage.Kind, stage.Params, cfg.Optimizer, cfg.Steps, cfg.GradAccum)
 	if err != nil {
 		return err
 	}
-	var evaluator *stepper
+	var evaluator *Stepper
 	if stage.Eval != nil {
-		if evaluator, err = newStepper(r.Backend, r.Ctx, r.Model, EvalStep, stage.Params, cfg.Optimizer, cfg.Steps, 1); err != nil {
+		if evaluator, err = NewStepper(r.Backend, r.Ctx, r.Model, EvalStep, stage.Params, cfg.Optimizer, cfg.Steps, 1); err != nil {
 			return err
 		}
 	}
@@ -149,7 +149,7 @@ func (r *Run) RunStage(stage Stage) error {
 			b := batch.Tokens.Shape().Dimensions[0]
 			// Micro-steps of one optimizer step draw from distinct noise rows.
 			noise := amopo.NoiseTensor(r.Seed, uint64(st.StageStep*cfg.GradAccum+micro), b, max(k, 1))
-			if m, err = train.run(batch, noise, micro == cfg.GradAccum-1); err != nil {
+			if m, err = train.Run(batch, noise, micro == cfg.GradAccum-1); err != nil {
 				return fmt.Errorf("%s step %d: %w", stage.Name, st.StageStep, err)
 			}
 			st.Tokens += int64(batch.NumTokens)
@@ -193,7 +193,7 @@ func (r *Run) RunStage(stage Stage) error {
 }
 
 // evaluate runs the held-out split once and logs its metrics with an eval_ prefix.
-func (r *Run) evaluate(ev *stepper, stage Stage, step int) error {
+func (r *Run) evaluate(ev *Stepper, stage Stage, step int) error {
 	sums := map[string]float64{}
 	n := stage.Eval.NumBatches()
 	for i := 0; i < n; i++ {
@@ -202,7 +202,7 @@ func (r *Run) evaluate(ev *stepper, stage Stage, step int) error {
 			return fmt.Errorf("eval: %w", err)
 		}
 		noise := amopo.NoiseTensor(r.Seed^0xe7a1, uint64(i), batch.Tokens.Shape().Dimensions[0], stage.Params.K())
-		m, err := ev.run(batch, noise, false)
+		m, err := ev.Run(batch, noise, false)
 		if err != nil {
 			return fmt.Errorf("eval: %w", err)
 		}

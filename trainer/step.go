@@ -39,9 +39,10 @@ const (
 
 var stageNames = map[StepKind]string{SFTStep: "sft", PreferenceStep: "preference", EvalStep: "eval"}
 
-// stepper compiles and runs the step graphs of one stage: with gradient accumulation,
+// Stepper compiles and runs the step graphs of one stage (the trainer's own, exported so
+// that backends and benchmarks run exactly what it trains): with gradient accumulation,
 // micro-steps add their gradients to accumulators and the last one applies the update.
-type stepper struct {
+type Stepper struct {
 	kind        StepKind
 	ctx         *context.Context
 	params      spec.Params
@@ -53,9 +54,9 @@ type stepper struct {
 	model       Model
 }
 
-func newStepper(backend backends.Backend, ctx *context.Context, model Model, kind StepKind, p spec.Params,
-	opt OptimizerConfig, totalSteps, accumSteps int) (*stepper, error) {
-	s := &stepper{kind: kind, ctx: ctx, params: p, opt: opt, totalSteps: totalSteps,
+func NewStepper(backend backends.Backend, ctx *context.Context, model Model, kind StepKind, p spec.Params,
+	opt OptimizerConfig, totalSteps, accumSteps int) (*Stepper, error) {
+	s := &Stepper{kind: kind, ctx: ctx, params: p, opt: opt, totalSteps: totalSteps,
 		accumSteps: max(accumSteps, 1), execs: map[bool]*context.Exec{}, model: model,
 		metricNames: map[bool][]string{}}
 	for _, apply := range []bool{false, true} {
@@ -78,7 +79,7 @@ func newStepper(backend backends.Backend, ctx *context.Context, model Model, kin
 
 // build is the step graph. inputs: tokens, response, attention, positions, noise,
 // [refSums]. Outputs: the metrics in s.metricNames order.
-func (s *stepper) build(ctx *context.Context, inputs []*Node, apply bool) []*Node {
+func (s *Stepper) build(ctx *context.Context, inputs []*Node, apply bool) []*Node {
 	g := inputs[0].Graph()
 	tokens, response, attention, positions := inputs[0], inputs[1], inputs[2], inputs[3]
 	dims := tokens.Shape().Dimensions
@@ -171,14 +172,21 @@ func accumulate(ctx *context.Context, vars []*context.Variable, grads []*Node, a
 	return sums
 }
 
-// run executes one (micro-)step and returns its metrics by name.
-func (s *stepper) run(batch *Batch, noise *tensors.Tensor, apply bool) (map[string]float64, error) {
+// Run executes one (micro-)step and returns its metrics by name (TRL's names, plus
+// grad_norm and learning_rate when it applied the update).
+func (s *Stepper) Run(batch *Batch, noise *tensors.Tensor, apply bool) (map[string]float64, error) {
+	m, _, err := s.RunWithGraph(batch, noise, apply)
+	return m, err
+}
+
+// RunWithGraph is Run that also returns the graph it executed (to inspect its ops).
+func (s *Stepper) RunWithGraph(batch *Batch, noise *tensors.Tensor, apply bool) (map[string]float64, *Graph, error) {
 	args := []any{batch.Tokens, batch.Response, batch.Attention, batch.Positions}
 	if s.kind != SFTStep {
 		args = append(args, noise)
 		if s.params.Loss.NeedsReference() {
 			if batch.RefSums == nil {
-				return nil, fmt.Errorf("trainer: loss %q needs reference log-probs and the batch has none", s.params.Loss)
+				return nil, nil, fmt.Errorf("trainer: loss %q needs reference log-probs and the batch has none", s.params.Loss)
 			}
 			args = append(args, batch.RefSums)
 		}
@@ -187,14 +195,14 @@ func (s *stepper) run(batch *Batch, noise *tensors.Tensor, apply bool) (map[stri
 		args = append(args, tensors.FromScalar(float32(0)))
 	}
 	apply = apply && s.kind != EvalStep
-	outs, err := s.execs[apply].Exec(args...)
+	outs, g, err := s.execs[apply].ExecWithGraph(args...)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	m := make(map[string]float64, len(outs))
 	for i, name := range s.metricNames[apply] {
 		m[name] = tensors.ToScalar[float64](outs[i])
 		outs[i].FinalizeAll()
 	}
-	return m, nil
+	return m, g, nil
 }

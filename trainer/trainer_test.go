@@ -105,10 +105,10 @@ func TestGradientAccumulationEqualsOneBigBatch(t *testing.T) {
 	opt := DefaultOptimizer(0.05)
 	weightsAfter := func(accum int, batches ...*Batch) []float32 {
 		ctx := toyContext(t, 7)
-		st, err := newStepper(be, ctx, toyModel, PreferenceStep, p, opt, 10, accum)
+		st, err := NewStepper(be, ctx, toyModel, PreferenceStep, p, opt, 10, accum)
 		require.NoError(t, err)
 		for i, b := range batches {
-			_, err := st.run(b, tensors.FromScalarAndDimensions(float32(0), b.Tokens.Shape().Dimensions[0], 2, 2), i == len(batches)-1)
+			_, err := st.Run(b, tensors.FromScalarAndDimensions(float32(0), b.Tokens.Shape().Dimensions[0], 2, 2), i == len(batches)-1)
 			require.NoError(t, err)
 		}
 		return tensors.MustCopyFlatData[float32](ctx.InspectVariable("/model/head/dense", "weights").MustValue())
