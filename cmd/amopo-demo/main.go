@@ -22,13 +22,13 @@ import (
 	"github.com/amopo-engine/amopo/amopo"
 	"github.com/amopo-engine/amopo/amopo/ref"
 	"github.com/amopo-engine/amopo/amopo/spec"
+	"github.com/amopo-engine/amopo/wasm/toy"
 	"github.com/gomlx/gomlx/backends"
 	_ "github.com/gomlx/gomlx/backends/simplego"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
-	"github.com/gomlx/gomlx/pkg/ml/layers"
 	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
 )
 
@@ -37,44 +37,6 @@ func main() {
 		fmt.Fprintln(os.Stderr, "amopo-demo:", err)
 		os.Exit(1)
 	}
-}
-
-// toy holds a synthetic batch: per pair and dimension, a marker token for the dimension
-// template, a prompt token, then a response; chosen responses use tokens the rejected
-// ones do not, with a per-dimension share of "hard" pairs whose rejected response looks
-// like a chosen one, so the dimensions are learned at different speeds.
-type toy struct {
-	batch, k, seqLen, vocab int
-	tokens                  []int32   // [B, K, 2, S]
-	response                []float32 // [B, K, 2, S]
-}
-
-func makeToy(rng *rand.Rand, batch, k int) toy {
-	t := toy{batch: batch, k: k, seqLen: 10, vocab: 32}
-	for b := 0; b < batch; b++ {
-		prompt := int32(k + rng.IntN(4))
-		for d := 0; d < k; d++ {
-			hard := rng.Float64() < float64(d)/float64(2*k)
-			for side := 0; side < 2; side++ {
-				n := 2 + rng.IntN(t.seqLen-4) // response length 2..seqLen-3
-				seq := []int32{int32(d), prompt}
-				mask := []float32{0, 0}
-				for i := 0; i < n; i++ {
-					base := int32(12)
-					if side == 1 && !hard {
-						base = 22
-					}
-					seq = append(seq, base+int32(rng.IntN(10)))
-					mask = append(mask, 1)
-				}
-				for len(seq) < t.seqLen {
-					seq, mask = append(seq, 0), append(mask, 0)
-				}
-				t.tokens, t.response = append(t.tokens, seq...), append(t.response, mask...)
-			}
-		}
-	}
-	return t
 }
 
 func run(args []string, w io.Writer) error {
@@ -108,7 +70,7 @@ func run(args []string, w io.Writer) error {
 		return err
 	}
 
-	data := makeToy(rand.New(rand.NewPCG(*seed, 0)), 8, p.K())
+	data := toy.MakeData(rand.New(rand.NewPCG(*seed, 0)), 8, p.K())
 	// ops_sequential: the parallel executor of GoMLX v0.26's pure-Go backend can deadlock
 	// on training graphs (platform facts, trap 3).
 	backend, err := backends.NewWithConfig("go:ops_sequential")
@@ -121,12 +83,12 @@ func run(args []string, w io.Writer) error {
 		return err
 	}
 	optimizer := optimizers.Adam().LearningRate(0.02).Done()
-	b, k, s := data.batch, data.k, data.seqLen
+	b, k, s := data.Batch, data.K, data.SeqLen
 	params := p
 	var metricNames []string // filled while the graph is built, in a fixed order
 	step, err := context.NewExec(backend, ctx, func(ctx *context.Context, tok, resp, noise *Node) []*Node {
 		flat := Reshape(tok, b*k*2, s)
-		logits := layers.Dense(ctx.In("lm"), layers.Embedding(ctx.In("embed"), flat, dtypes.Float32, data.vocab, 16), true, data.vocab)
+		logits := toy.Model(ctx, data, flat)
 		logps, mask := amopo.TokenLogProbs(logits, flat, Reshape(resp, b*k*2, s))
 		out := amopo.New(amopo.Inputs{
 			Logps: Reshape(logps, b, k, 2, s), Mask: Reshape(mask, b, k, 2, s), Noise: noise,
@@ -147,8 +109,7 @@ func run(args []string, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	tokT := tensors.FromFlatDataAndDimensions(data.tokens, b, k, 2, s)
-	respT := tensors.FromFlatDataAndDimensions(data.response, b, k, 2, s)
+	tokT, respT := data.TokensTensor(), data.ResponseTensor()
 	var metricsOut *json.Encoder
 	if *metricsPath != "" {
 		f, err := os.Create(*metricsPath)

@@ -4,8 +4,8 @@
 // writes. The step graph runs on any GoMLX backend (the pure-Go one, or "webgpu" over the
 // browser's navigator.gpu) while the variables are always initialised on the pure-Go
 // backend, since the webgpu backend has no RNGBitGenerator: the initial weights, and the
-// losses up to float32 rounding, are the same whichever backend steps. The model and data
-// code is copied from cmd/amopo-demo (a main package cannot be imported); keep them in step.
+// losses up to float32 rounding, are the same whichever backend steps. cmd/amopo-demo and
+// the engine's tests build the same data and model from here (MakeData, Model).
 package toy
 
 import (
@@ -30,23 +30,25 @@ import (
 // training graphs, and wasm is single-threaded anyway).
 const Backend = "go:ops_sequential"
 
-// data holds a synthetic batch (cmd/amopo-demo's toy): per pair and dimension, a marker
+// Data is a synthetic batch (cmd/amopo-demo's toy): per pair and dimension, a marker
 // token for the dimension template, a prompt token, then a response; chosen responses use
-// tokens the rejected ones do not, with a per-dimension share of "hard" pairs.
-type data struct {
-	batch, k, seqLen, vocab int
-	tokens                  []int32   // [B, K, 2, S]
-	response                []float32 // [B, K, 2, S]
+// tokens the rejected ones do not, with a per-dimension share of "hard" pairs whose
+// rejected response looks like a chosen one, so the dimensions learn at different speeds.
+type Data struct {
+	Batch, K, SeqLen, Vocab int
+	Tokens                  []int32   // [B, K, 2, S]
+	Response                []float32 // [B, K, 2, S]
 }
 
-func makeData(rng *rand.Rand, batch, k int) data {
-	t := data{batch: batch, k: k, seqLen: 10, vocab: 32}
+// MakeData builds the toy's batch of `batch` pairs and k dimensions.
+func MakeData(rng *rand.Rand, batch, k int) Data {
+	t := Data{Batch: batch, K: k, SeqLen: 10, Vocab: 32}
 	for b := 0; b < batch; b++ {
 		prompt := int32(k + rng.IntN(4))
 		for d := 0; d < k; d++ {
 			hard := rng.Float64() < float64(d)/float64(2*k)
 			for side := 0; side < 2; side++ {
-				n := 2 + rng.IntN(t.seqLen-4) // response length 2..seqLen-3
+				n := 2 + rng.IntN(t.SeqLen-4) // response length 2..seqLen-3
 				seq := []int32{int32(d), prompt}
 				mask := []float32{0, 0}
 				for i := 0; i < n; i++ {
@@ -57,14 +59,29 @@ func makeData(rng *rand.Rand, batch, k int) data {
 					seq = append(seq, base+int32(rng.IntN(10)))
 					mask = append(mask, 1)
 				}
-				for len(seq) < t.seqLen {
+				for len(seq) < t.SeqLen {
 					seq, mask = append(seq, 0), append(mask, 0)
 				}
-				t.tokens, t.response = append(t.tokens, seq...), append(t.response, mask...)
+				t.Tokens, t.Response = append(t.Tokens, seq...), append(t.Response, mask...)
 			}
 		}
 	}
 	return t
+}
+
+// TokensTensor is the batch's [B, K, 2, S] token ids.
+func (d Data) TokensTensor() *tensors.Tensor {
+	return tensors.FromFlatDataAndDimensions(d.Tokens, d.Batch, d.K, 2, d.SeqLen)
+}
+
+// ResponseTensor is the batch's [B, K, 2, S] response mask.
+func (d Data) ResponseTensor() *tensors.Tensor {
+	return tensors.FromFlatDataAndDimensions(d.Response, d.Batch, d.K, 2, d.SeqLen)
+}
+
+// Model is the toy LM, a bigram model: logits [N, S, Vocab] for flat [N, S] token ids.
+func Model(ctx *context.Context, d Data, flat *Node) *Node {
+	return layers.Dense(ctx.In("lm"), layers.Embedding(ctx.In("embed"), flat, dtypes.Float32, d.Vocab, 16), true, d.Vocab)
 }
 
 // Trainer runs the toy model's training steps.
@@ -107,19 +124,19 @@ func New(backend backends.Backend, lossName, policyName string, seed uint64) (t 
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	d := makeData(rand.New(rand.NewPCG(seed, 0)), 8, p.K())
+	d := MakeData(rand.New(rand.NewPCG(seed, 0)), 8, p.K())
 	ctx := context.New()
 	if err := ctx.SetRNGStateFromSeed(int64(seed)); err != nil {
 		return nil, fmt.Errorf("toy: seeding: %w", err)
 	}
 	optimizer := optimizers.Adam().LearningRate(0.02).Done()
-	b, k, s := d.batch, d.k, d.seqLen
+	b, k, s := d.Batch, d.K, d.SeqLen
 	t = &Trainer{Params: p, backend: backend,
-		tok:  tensors.FromFlatDataAndDimensions(d.tokens, b, k, 2, s),
-		resp: tensors.FromFlatDataAndDimensions(d.response, b, k, 2, s)}
+		tok:  d.TokensTensor(),
+		resp: d.ResponseTensor()}
 	params := p
 	model := func(ctx *context.Context, flat *Node) *Node {
-		return layers.Dense(ctx.In("lm"), layers.Embedding(ctx.In("embed"), flat, dtypes.Float32, d.vocab, 16), true, d.vocab)
+		return Model(ctx, d, flat)
 	}
 	t.exec, err = context.NewExec(backend, ctx.Checked(false), func(ctx *context.Context, tok, resp, noise *Node) []*Node {
 		flat := Reshape(tok, b*k*2, s)

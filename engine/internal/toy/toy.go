@@ -4,6 +4,7 @@
 package toy
 
 import (
+	wtoy "github.com/amopo-engine/amopo/wasm/toy"
 	"math/rand/v2"
 	"sort"
 
@@ -13,55 +14,14 @@ import (
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
-	"github.com/gomlx/gomlx/pkg/ml/layers"
 	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
 )
 
-// Data is a synthetic batch, as in cmd/amopo-demo.
-type Data struct {
-	Batch, K, SeqLen, Vocab int
-	Tokens                  []int32   // [B, K, 2, S]
-	Response                []float32 // [B, K, 2, S]
-}
+// Data is the toy's synthetic batch (wasm/toy, as in cmd/amopo-demo).
+type Data = wtoy.Data
 
 // Make builds the demo's batch.
-func Make(rng *rand.Rand, batch, k int) Data {
-	t := Data{Batch: batch, K: k, SeqLen: 10, Vocab: 32}
-	for b := 0; b < batch; b++ {
-		prompt := int32(k + rng.IntN(4))
-		for d := 0; d < k; d++ {
-			hard := rng.Float64() < float64(d)/float64(2*k)
-			for side := 0; side < 2; side++ {
-				n := 2 + rng.IntN(t.SeqLen-4)
-				seq := []int32{int32(d), prompt}
-				mask := []float32{0, 0}
-				for i := 0; i < n; i++ {
-					base := int32(12)
-					if side == 1 && !hard {
-						base = 22
-					}
-					seq = append(seq, base+int32(rng.IntN(10)))
-					mask = append(mask, 1)
-				}
-				for len(seq) < t.SeqLen {
-					seq, mask = append(seq, 0), append(mask, 0)
-				}
-				t.Tokens, t.Response = append(t.Tokens, seq...), append(t.Response, mask...)
-			}
-		}
-	}
-	return t
-}
-
-// TokensTensor and ResponseTensor are the step's first two inputs.
-func (d Data) TokensTensor() *tensors.Tensor {
-	return tensors.FromFlatDataAndDimensions(d.Tokens, d.Batch, d.K, 2, d.SeqLen)
-}
-
-// ResponseTensor is the [B, K, 2, S] response mask.
-func (d Data) ResponseTensor() *tensors.Tensor {
-	return tensors.FromFlatDataAndDimensions(d.Response, d.Batch, d.K, 2, d.SeqLen)
-}
+func Make(rng *rand.Rand, batch, k int) Data { return wtoy.MakeData(rng, batch, k) }
 
 // Params are the demo's AMoPO parameters for seed.
 func Params(seed uint64) spec.Params {
@@ -117,6 +77,5 @@ func (st *Step) Noise(i int) *tensors.Tensor {
 // Forward is the model's logits [B*K*2, S, V] for the [B, K, 2, S] tokens, with the
 // variables of Step.Fn.
 func Forward(ctx *context.Context, d Data, tok *Node) *Node {
-	flat := Reshape(tok, d.Batch*d.K*2, d.SeqLen)
-	return layers.Dense(ctx.In("lm"), layers.Embedding(ctx.In("embed"), flat, dtypes.Float32, d.Vocab, 16), true, d.Vocab)
+	return wtoy.Model(ctx, d, Reshape(tok, d.Batch*d.K*2, d.SeqLen))
 }
