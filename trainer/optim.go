@@ -13,14 +13,14 @@ import (
 // OptimizerConfig is AdamW with decoupled weight decay, a cosine learning-rate schedule
 // after a linear warm-up, and gradient clipping by global norm.
 type OptimizerConfig struct {
-	LR          float64 `json:"lr"`
-	MinLRRatio  float64 `json:"min_lr_ratio"` // the cosine ends at LR*MinLRRatio
-	WarmupSteps int     `json:"warmup_steps"`
-	Beta1       float64 `json:"beta1"`
-	Beta2       float64 `json:"beta2"`
-	Epsilon     float64 `json:"epsilon"`
-	WeightDecay float64 `json:"weight_decay"`
-	ClipNorm    float64 `json:"clip_norm"` // 0 disables clipping
+	LR          float64 `json:"lr" yaml:"lr"`
+	MinLRRatio  float64 `json:"min_lr_ratio" yaml:"min_lr_ratio"` // the cosine ends at LR*MinLRRatio
+	WarmupSteps int     `json:"warmup_steps" yaml:"warmup_steps"`
+	Beta1       float64 `json:"beta1" yaml:"beta1"`
+	Beta2       float64 `json:"beta2" yaml:"beta2"`
+	Epsilon     float64 `json:"epsilon" yaml:"epsilon"`
+	WeightDecay float64 `json:"weight_decay" yaml:"weight_decay"`
+	ClipNorm    float64 `json:"clip_norm" yaml:"clip_norm"` // 0 disables clipping
 }
 
 // DefaultOptimizer returns the usual AdamW settings of preference-tuning recipes.

@@ -1,0 +1,97 @@
+package experiment
+
+import (
+	"fmt"
+
+	"github.com/amopo-engine/amopo/data"
+	"github.com/amopo-engine/amopo/data/task"
+)
+
+// Estimate is the predicted cost of a config, in training-token equivalents and seconds
+// at a given training throughput. Forward-only work (generation, reference log-probs) is
+// counted as a third of a training token (no backward pass).
+type Estimate struct {
+	TokensPerSecond float64
+	SFTTokens       float64 // per seed
+	PrefRuns        int     // method trainings over all seeds (grid points included)
+	PrefTokens      float64 // all preference training, all seeds
+	ForwardTokens   float64 // generation and reference log-probs, all seeds
+	Seconds         float64
+}
+
+func (e Estimate) String() string {
+	return fmt.Sprintf("%.0f s (%.1f min) at %.0f training tokens/s: SFT %.0fk tokens per seed, %d preference runs totalling %.0fk tokens, %.0fk forward-only tokens",
+		e.Seconds, e.Seconds/60, e.TokensPerSecond, e.SFTTokens/1e3, e.PrefRuns, e.PrefTokens/1e3, e.ForwardTokens/1e3)
+}
+
+// EstimateCost predicts the wall time of cfg from a measured training throughput
+// (tokens/s of the trainer on the same model and machine), using the real encoded
+// lengths of the config's data.
+func EstimateCost(cfg Config, tokensPerSecond float64) (Estimate, error) {
+	if err := cfg.Validate(); err != nil {
+		return Estimate{}, err
+	}
+	e, err := newEnv(cfg, nil, nil)
+	if err != nil {
+		return Estimate{}, err
+	}
+	n := min(len(e.ds.Train), 500)
+	mean := func(enc *data.Encoder) (seq, prompt float64, err error) {
+		for i := 0; i < n; i++ {
+			ex, err := enc.Encode(&e.ds.Train[i])
+			if err != nil {
+				return 0, 0, err
+			}
+			for _, s := range ex.Seqs {
+				seq += float64(len(s[0].Tokens)+len(s[1].Tokens)) / 2 / float64(len(ex.Seqs))
+			}
+			prompt += float64(ex.Seqs[0][0].PromptLen)
+		}
+		return seq / float64(n), prompt / float64(n), nil
+	}
+	genLen, promptLen, err := mean(e.encGen)
+	if err != nil {
+		return Estimate{}, err
+	}
+	allLen, _, err := mean(e.encAll)
+	if err != nil {
+		return Estimate{}, err
+	}
+	k := float64(len(task.Templates()))
+	est := Estimate{TokensPerSecond: tokensPerSecond}
+	accum := float64(max(cfg.SFT.GradAccum, 1))
+	est.SFTTokens = float64(cfg.SFT.Steps*cfg.SFT.BatchSize) * accum * genLen
+	prefPairs := float64(cfg.Pref.Steps*cfg.Pref.BatchSize) * float64(max(cfg.Pref.GradAccum, 1))
+	pairs := float64(len(e.genPairs) + cfg.OnPolicy.Prompts/2) // about half the prompts give a pair
+	judgeTokens := func(prompts int) float64 { return float64(prompts) * (promptLen + float64(cfg.MaxNewTokens)) }
+	forward := 0.0
+	for si := range cfg.Seeds {
+		forward += judgeTokens(cfg.Data.TestSize) // SFT
+		forward += float64(cfg.OnPolicy.Prompts*cfg.OnPolicy.Samples) * (promptLen + float64(cfg.OnPolicy.MaxNewTokens))
+		refsDone := map[bool]bool{}
+		for _, m := range cfg.Methods {
+			grid, err := m.Grid(cfg.Pref.Optimizer.LR)
+			if err != nil {
+				return Estimate{}, err
+			}
+			runs := 1
+			if si == 0 {
+				runs = len(grid)
+			}
+			kk, l := 1.0, genLen
+			if m.UsesAllTemplates() {
+				kk, l = k, allLen
+			}
+			est.PrefRuns += runs
+			est.PrefTokens += float64(runs) * prefPairs * 2 * kk * l
+			forward += float64(runs) * judgeTokens(cfg.Data.TestSize+cfg.Data.ValidationSize)
+			if (m.Loss == "dpo" || m.Loss == "cal-dpo") && !refsDone[m.UsesAllTemplates()] {
+				refsDone[m.UsesAllTemplates()] = true
+				forward += pairs * 2 * kk * l
+			}
+		}
+	}
+	est.ForwardTokens = forward
+	est.Seconds = (float64(len(cfg.Seeds))*est.SFTTokens + est.PrefTokens + forward/3) / tokensPerSecond
+	return est, nil
+}

@@ -1,0 +1,247 @@
+package experiment
+
+import (
+	"bytes"
+	"fmt"
+	"image/png"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/amopo-engine/amopo/data"
+	"github.com/amopo-engine/amopo/data/task"
+	"github.com/stretchr/testify/require"
+)
+
+func TestStatistics(t *testing.T) {
+	s := Summarize([]float64{1, 2, 3})
+	require.InDelta(t, 2, s.Mean, 1e-12)
+	require.InDelta(t, 4.303*1/math.Sqrt(3), s.HalfWidth, 1e-9) // sd 1, t(2) = 4.303
+	require.True(t, math.IsNaN(Summarize([]float64{5}).HalfWidth))
+	require.InDelta(t, 1.96, TQuantile975(1000), 1e-12)
+	require.InDelta(t, 2.042, TQuantile975(30), 1e-12)
+	require.InDelta(t, 0.5, WinRate([]float64{3, 1, 2, 0}, []float64{1, 1, 3, 0}), 1e-12) // (1 + .5 + 0 + .5) / 4
+	require.InDelta(t, 0.75, WinRate([]float64{3, 2}, []float64{1, 2}), 1e-12)
+	require.Equal(t, "held", Verdict(Summary{Mean: 0.7, HalfWidth: 0.1}))
+	require.Equal(t, "did not hold", Verdict(Summary{Mean: 0.3, HalfWidth: 0.1}))
+	require.Equal(t, "inconclusive", Verdict(Summary{Mean: 0.55, HalfWidth: 0.1}))
+}
+
+func TestPresetsValidate(t *testing.T) {
+	for _, name := range []string{"tiny", "cpu", "gpu"} {
+		cfg, err := Preset(name)
+		require.NoError(t, err)
+		require.NoError(t, cfg.Validate(), name)
+		require.GreaterOrEqual(t, len(cfg.Seeds), 2, name)
+	}
+	cpu, _ := Preset("cpu")
+	require.GreaterOrEqual(t, len(cpu.Seeds), 3)
+	names := map[string]bool{}
+	for _, m := range cpu.Methods {
+		names[m.Name] = true
+	}
+	for _, n := range []string{"amopo", "amopo-split", "amopo-fixed", "amopo-no-ln", "simpo", "dpo", "orpo", "cpo", "cal-dpo"} {
+		require.True(t, names[n], n)
+	}
+	est, err := EstimateCost(cpu, 1000)
+	require.NoError(t, err)
+	require.Less(t, est.Seconds, 3600.0, est.String())
+
+	dir := t.TempDir()
+	path := filepath.Join(dir, "exp.yaml")
+	require.NoError(t, os.WriteFile(path, []byte("seeds: [4, 5]\nmethods:\n  - {name: x, loss: simpo, lr: [0.001]}\n"), 0o644))
+	require.NoError(t, Load(path, &cpu))
+	require.Equal(t, []uint64{4, 5}, cpu.Seeds)
+	require.NoError(t, os.WriteFile(path, []byte("sedes: [4]\n"), 0o644))
+	require.Error(t, Load(path, &cpu))
+}
+
+// TestProtocolEndToEndAtATinySize runs the whole protocol (SFT, generator and on-policy
+// pairs, reference log-probs, a grid, two methods, two seeds, judging, statistics, the
+// report and the plots) and checks that the report's numbers are those of the run.
+func TestProtocolEndToEndAtATinySize(t *testing.T) {
+	cfg, err := Preset("tiny")
+	require.NoError(t, err)
+	cfg.OutDir = t.TempDir()
+	cfg.RunsDir = t.TempDir()
+	var log bytes.Buffer
+	res, err := Run(cfg, &log)
+	require.NoError(t, err, log.String())
+	a, path, err := Write(res, Meta{Command: "go test ./experiment", Machine: MachineInfo()})
+	require.NoError(t, err)
+	report, err := os.ReadFile(path)
+	require.NoError(t, err)
+	text := string(report)
+
+	// The held-out prompts are the generator's, and the scores are the judges' on the
+	// recorded answers.
+	ds, err := task.Generate(task.Config{Seed: cfg.Data.DataSeed, Train: cfg.Data.TrainSize,
+		Eval: cfg.Data.ValidationSize + cfg.Data.TestSize})
+	require.NoError(t, err)
+	test := ds.Eval[cfg.Data.ValidationSize:]
+	require.Len(t, res.Seeds, 2)
+	for _, sr := range res.Seeds {
+		require.Greater(t, sr.GeneratorPairs, 0)
+		require.Equal(t, cfg.OnPolicy.Prompts, sr.OnPolicyPairs+sr.OnPolicySkipped)
+		for _, n := range a.Names {
+			ev := sr.Evaluation(n)
+			require.Len(t, ev.Answers, len(test), n)
+			sum := map[string]float64{}
+			for i, it := range test {
+				s := task.Judge(it.Meta, ev.Answers[i])
+				require.Equal(t, s, ev.Scores[i])
+				for _, d := range task.Dimensions() {
+					sum[d] += s[d] / float64(len(test))
+					sum[Total] += s[d] / float64(len(test))
+				}
+			}
+			for c, v := range sum {
+				require.InDelta(t, v, ev.Mean[c], 1e-9, "%s %s", n, c)
+			}
+		}
+	}
+	// The grid was searched on the first seed only, and its pick reused.
+	first, second := res.Seeds[0].Methods["amopo"], res.Seeds[1].Methods["amopo"]
+	require.Len(t, first.Tried, 2)
+	require.Empty(t, second.Tried)
+	require.Equal(t, res.Chosen["amopo"], second.Point)
+	require.Equal(t, first.Point, second.Point)
+	// AMoPO logged its weights at every step, for the 4 templates; DPO has none.
+	require.Len(t, first.Alpha, 4)
+	for _, v := range first.Alpha {
+		require.Len(t, v, cfg.Pref.Steps)
+	}
+	require.Nil(t, res.Seeds[0].Methods["dpo"].Alpha)
+
+	checkTable(t, res, a, text)
+	// Win rates recomputed from the per-prompt scores.
+	var xs []float64
+	for _, sr := range res.Seeds {
+		var am, dp []float64
+		for i := range test {
+			am = append(am, scoreSum(sr.Methods["amopo"].Test.Scores[i]))
+			dp = append(dp, scoreSum(sr.Methods["dpo"].Test.Scores[i]))
+		}
+		xs = append(xs, WinRate(am, dp))
+	}
+	want := Summarize(xs)
+	require.InDelta(t, want.Mean, a.Win["amopo"]["dpo"].Mean, 1e-12)
+	require.InDelta(t, 1-want.Mean, a.Win["dpo"]["amopo"].Mean, 1e-12)
+	require.Contains(t, text, "| AMoPO beats DPO | amopo vs dpo | "+fmtCI(want, 3)+" | "+Verdict(want)+" |")
+
+	for _, s := range []string{"## Judge scores", "### Against SFT", "### Between methods", "## The paper's claims",
+		"## Per-seed scores", "## Grid search", "command: `go test ./experiment`", "seeds: [1 2]", "machine: host ",
+		"wall time: ", "![scores](scores.png)", "![alpha-amopo](alpha-amopo.png)"} {
+		require.Contains(t, text, s)
+	}
+	for _, f := range []string{"scores.png", "alpha-amopo.png"} {
+		fh, err := os.Open(filepath.Join(cfg.OutDir, f))
+		require.NoError(t, err)
+		img, err := png.Decode(fh)
+		fh.Close()
+		require.NoError(t, err, f)
+		require.Greater(t, img.Bounds().Dx(), 100)
+	}
+	require.FileExists(t, filepath.Join(cfg.OutDir, "results.json"))
+	require.NoFileExists(t, filepath.Join(cfg.OutDir, "alpha-dpo.png"))
+	require.NoDirExists(t, filepath.Join(cfg.OutDir, "runs"))
+	require.FileExists(t, filepath.Join(cfg.RunsDir, "seed-2", "dpo", "metrics.jsonl"))
+	require.NoDirExists(t, filepath.Join(cfg.RunsDir, "seed-2", "dpo", "checkpoints")) // removed once judged
+}
+
+// checkTable checks that the report's table rows hold the means and intervals of the
+// per-seed scores, as formatted, and the per-seed rows are there.
+func checkTable(t *testing.T, res *Results, a *Analysis, text string) {
+	for _, n := range a.Names {
+		row := ""
+		for _, line := range strings.Split(text, "\n") {
+			if strings.HasPrefix(line, "| "+n+" | ") && !strings.Contains(line, "| 1 |") && !strings.Contains(line, "| 2 |") {
+				row = line
+				break
+			}
+		}
+		require.NotEmpty(t, row, n)
+		for _, c := range a.Columns {
+			var xs []float64
+			for _, sr := range res.Seeds {
+				xs = append(xs, sr.Evaluation(n).Mean[c])
+			}
+			s := Summarize(xs)
+			require.Equal(t, s.Mean, a.Scores[n][c].Mean)
+			require.Contains(t, row, " "+fmtCI(s, 3)+" |", "%s %s", n, c)
+		}
+		// Per-seed rows.
+		for _, sr := range res.Seeds {
+			require.Contains(t, text, fmt.Sprintf("| %s | %d |", n, sr.Seed))
+		}
+	}
+}
+
+// TestReportNumbersAreTheRunsOwn builds results with distinct per-prompt scores and
+// checks every table cell, win rate and claim of the report against them.
+func TestReportNumbersAreTheRunsOwn(t *testing.T) {
+	cfg, err := Preset("tiny")
+	require.NoError(t, err)
+	cfg.OutDir = t.TempDir()
+	cfg.Seeds = []uint64{1, 2, 3}
+	rng := rand.New(rand.NewPCG(9, 9))
+	dims := task.Dimensions()
+	eval := func(shift int) Eval {
+		ev := Eval{Mean: map[string]float64{}}
+		for i := 0; i < 10; i++ {
+			s := data.Scores{}
+			for _, d := range dims {
+				s[d] = float64(min(4, rng.IntN(4)+shift))
+				ev.Mean[d] += s[d] / 10
+				ev.Mean[Total] += s[d] / 10
+			}
+			ev.Scores = append(ev.Scores, s)
+			ev.Answers = append(ev.Answers, "x")
+		}
+		return ev
+	}
+	res := &Results{Config: cfg, Dimensions: dims, Chosen: map[string]Point{"amopo": {0.8, 2, 1e-4}, "dpo": {0.2, 0, 2.5e-4}}}
+	for _, seed := range cfg.Seeds {
+		sr := &SeedRun{Seed: seed, SFT: eval(0), Methods: map[string]*MethodRun{
+			"amopo": {Method: "amopo", Seed: seed, Point: res.Chosen["amopo"], Test: eval(1),
+				Alpha: map[string][]float64{"general": {0.2, 0.3}, "correctness": {0.8, 0.7}}},
+			"dpo": {Method: "dpo", Seed: seed, Point: res.Chosen["dpo"], Test: eval(0)},
+		}}
+		res.Seeds = append(res.Seeds, sr)
+	}
+	a, path, err := Write(res, Meta{Command: "cmd", Machine: "m"})
+	require.NoError(t, err)
+	text, err := os.ReadFile(path)
+	require.NoError(t, err)
+	checkTable(t, res, a, string(text))
+	require.NotZero(t, a.Scores["amopo"][Total].HalfWidth)
+	for _, x := range []string{SFT, "amopo", "dpo"} {
+		for _, y := range []string{SFT, "amopo", "dpo"} {
+			if x == y {
+				continue
+			}
+			var xs []float64
+			for _, sr := range res.Seeds {
+				var p, q []float64
+				for i := range sr.Evaluation(x).Scores {
+					p = append(p, scoreSum(sr.Evaluation(x).Scores[i]))
+					q = append(q, scoreSum(sr.Evaluation(y).Scores[i]))
+				}
+				xs = append(xs, WinRate(p, q))
+			}
+			want := Summarize(xs)
+			require.InDelta(t, want.Mean, a.Win[x][y].Mean, 1e-12)
+			require.InDelta(t, want.HalfWidth, a.Win[x][y].HalfWidth, 1e-12)
+			if y == SFT {
+				require.Contains(t, string(text), "| "+x+" | "+fmtCI(want, 3)+" |")
+			}
+		}
+	}
+	w := a.Win["amopo"]["dpo"]
+	require.Contains(t, string(text), "| AMoPO beats DPO | amopo vs dpo | "+fmtCI(w, 3)+" | "+Verdict(w)+" |")
+	require.Equal(t, []float64{0.2, 0.3}, a.Alpha["amopo"]["general"])
+	require.FileExists(t, filepath.Join(cfg.OutDir, "alpha-amopo.png"))
+}

@@ -1,0 +1,98 @@
+package experiment
+
+import (
+	"math"
+)
+
+// Summary is a mean over seeds with the half-width of its 95% confidence interval
+// (Student's t with n-1 degrees of freedom; NaN with one seed).
+type Summary struct {
+	Mean, HalfWidth float64
+	N               int
+	Values          []float64 // the per-seed values, in seed order
+}
+
+// Summarize computes the mean and the 95% t confidence interval of xs.
+func Summarize(xs []float64) Summary {
+	s := Summary{N: len(xs), Values: append([]float64(nil), xs...), HalfWidth: math.NaN(), Mean: math.NaN()}
+	if len(xs) == 0 {
+		return s
+	}
+	sum := 0.0
+	for _, x := range xs {
+		sum += x
+	}
+	s.Mean = sum / float64(len(xs))
+	if len(xs) < 2 {
+		return s
+	}
+	ss := 0.0
+	for _, x := range xs {
+		ss += (x - s.Mean) * (x - s.Mean)
+	}
+	sd := math.Sqrt(ss / float64(len(xs)-1))
+	s.HalfWidth = TQuantile975(len(xs)-1) * sd / math.Sqrt(float64(len(xs)))
+	return s
+}
+
+// Low and High are the interval's ends.
+func (s Summary) Low() float64  { return s.Mean - s.HalfWidth }
+func (s Summary) High() float64 { return s.Mean + s.HalfWidth }
+
+// t975 are the 0.975 quantiles of Student's t for 1..30 degrees of freedom.
+var t975 = []float64{12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
+	2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
+	2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042}
+
+// TQuantile975 is the 0.975 quantile of Student's t with df degrees of freedom (the
+// normal's 1.96 above 120, linear in 1/df between the tabled values past 30).
+func TQuantile975(df int) float64 {
+	switch {
+	case df < 1:
+		return math.NaN()
+	case df <= 30:
+		return t975[df-1]
+	case df <= 40:
+		return 2.042 + (2.021-2.042)*(1/30.0-1/float64(df))/(1/30.0-1/40.0)
+	case df <= 60:
+		return 2.021 + (2.000-2.021)*(1/40.0-1/float64(df))/(1/40.0-1/60.0)
+	case df <= 120:
+		return 2.000 + (1.980-2.000)*(1/60.0-1/float64(df))/(1/60.0-1/120.0)
+	}
+	return 1.960
+}
+
+// WinRate is the share of prompts where a's judge-score sum is higher than b's, ties
+// counting half.
+func WinRate(a, b []float64) float64 {
+	if len(a) != len(b) || len(a) == 0 {
+		return math.NaN()
+	}
+	w := 0.0
+	for i := range a {
+		switch {
+		case a[i] > b[i]:
+			w++
+		case a[i] == b[i]:
+			w += 0.5
+		}
+	}
+	return w / float64(len(a))
+}
+
+// Verdict reads a win-rate summary: "held" when its whole interval is above 1/2, "did not
+// hold" when it is below, "inconclusive" otherwise.
+func Verdict(s Summary) string {
+	switch {
+	case math.IsNaN(s.HalfWidth):
+		if s.Mean > 0.5 {
+			return "inconclusive (one seed, favourable)"
+		}
+		return "inconclusive (one seed)"
+	case s.Low() > 0.5:
+		return "held"
+	case s.High() < 0.5:
+		return "did not hold"
+	}
+	return "inconclusive"
+}
