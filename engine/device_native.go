@@ -22,7 +22,10 @@ func openDevice(config string) (*wgpu.Instance, *wgpu.Adapter, *wgpu.Device, err
 	default:
 		return nil, nil, nil, fmt.Errorf("webgpu backend: unknown config %q (valid: vulkan, gl, any)", config)
 	}
-	instance := wgpu.CreateInstance(&wgpu.InstanceDescriptor{Backends: backends})
+	instance, err := createInstance(backends)
+	if err != nil {
+		return nil, nil, nil, err
+	}
 	adapter, err := instance.RequestAdapter(&wgpu.RequestAdapterOptions{
 		PowerPreference: wgpu.PowerPreferenceHighPerformance,
 	})
