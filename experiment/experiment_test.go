@@ -145,7 +145,11 @@ func TestProtocolEndToEndAtATinySize(t *testing.T) {
 		require.NoError(t, err, f)
 		require.Greater(t, img.Bounds().Dx(), 100)
 	}
-	require.FileExists(t, filepath.Join(cfg.OutDir, "results.json"))
+	// The report renders again from results.json alone, identically.
+	again, err := ReadResults(filepath.Join(cfg.OutDir, "results.json"))
+	require.NoError(t, err)
+	require.Equal(t, "go test ./experiment", again.Meta.Command)
+	require.Equal(t, text, Markdown(again, Analyze(again), *again.Meta, []string{"scores.png", "alpha-amopo.png"}))
 	require.NoFileExists(t, filepath.Join(cfg.OutDir, "alpha-dpo.png"))
 	require.NoDirExists(t, filepath.Join(cfg.OutDir, "runs"))
 	require.FileExists(t, filepath.Join(cfg.RunsDir, "seed-2", "dpo", "metrics.jsonl"))
@@ -203,7 +207,7 @@ func TestReportNumbersAreTheRunsOwn(t *testing.T) {
 		}
 		return ev
 	}
-	res := &Results{Config: cfg, Dimensions: dims, Chosen: map[string]Point{"amopo": {0.8, 2, 1e-4}, "dpo": {0.2, 0, 2.5e-4}}}
+	res := &Results{Config: cfg, Dimensions: dims, Chosen: map[string]Point{"amopo": {Beta: 0.8, Gamma: 2, LR: 1e-4}, "dpo": {Beta: 0.2, LR: 2.5e-4}}}
 	for _, seed := range cfg.Seeds {
 		sr := &SeedRun{Seed: seed, SFT: eval(0), Methods: map[string]*MethodRun{
 			"amopo": {Method: "amopo", Seed: seed, Point: res.Chosen["amopo"], Test: eval(1),
@@ -244,4 +248,26 @@ func TestReportNumbersAreTheRunsOwn(t *testing.T) {
 	require.Contains(t, string(text), "| AMoPO beats DPO | amopo vs dpo | "+fmtCI(w, 3)+" | "+Verdict(w)+" |")
 	require.Equal(t, []float64{0.2, 0.3}, a.Alpha["amopo"]["general"])
 	require.FileExists(t, filepath.Join(cfg.OutDir, "alpha-amopo.png"))
+}
+
+// The appendix-B grids reach the loss: ORPO's lambda, SimPO's beta, the lr.
+func TestPaperGrids(t *testing.T) {
+	byName := map[string]Method{}
+	for _, m := range PaperMethods(1) {
+		byName[m.Name] = m
+	}
+	grid, err := byName["orpo"].Grid(1)
+	require.NoError(t, err)
+	require.Len(t, grid, 4)
+	sp, err := byName["orpo"].Params(grid[2], []string{"general"}, 1)
+	require.NoError(t, err)
+	require.Equal(t, 0.2, sp.Lambda)
+	require.Contains(t, grid[2].String(), "lambda=0.2")
+	grid, err = byName["simpo"].Grid(1)
+	require.NoError(t, err)
+	require.Equal(t, []Point{{Beta: 0.8, Gamma: 2, LR: 1e-4}, {Beta: 0.8, Gamma: 2, LR: 2.5e-4},
+		{Beta: 1, Gamma: 2, LR: 1e-4}, {Beta: 1, Gamma: 2, LR: 2.5e-4}}, grid)
+	grid, err = byName["amopo"].Grid(1)
+	require.NoError(t, err)
+	require.Equal(t, []Point{{Beta: 0.8, Gamma: 2, LR: 1e-4}, {Beta: 0.8, Gamma: 2, LR: 2.5e-4}}, grid)
 }

@@ -76,6 +76,9 @@ type Results struct {
 	Chosen      map[string]Point `json:"chosen"`
 	ModelParams int64            `json:"model_params"`
 	Seconds     float64          `json:"seconds"`
+	// Meta is how the run was made (set by Write), so that the report can be rendered
+	// again from results.json alone (cmd/experiment --rewrite).
+	Meta *Meta `json:"meta,omitempty"`
 }
 
 // Run runs the protocol of cfg, logging progress to log.

@@ -101,8 +101,24 @@ func Analyze(res *Results) *Analysis {
 
 // Meta is what the report says about how it was made.
 type Meta struct {
-	Command string // the exact command line
-	Machine string // see MachineInfo
+	Command string `json:"command"` // the exact command line
+	Machine string `json:"machine"` // see MachineInfo
+}
+
+// ReadResults reads a results.json that Write wrote.
+func ReadResults(path string) (*Results, error) {
+	text, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	res := &Results{}
+	if err := json.Unmarshal(text, res); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if res.Meta == nil {
+		return nil, fmt.Errorf("%s: no meta (command and machine): written by an older build", path)
+	}
+	return res, nil
 }
 
 // MachineInfo describes this machine: host name, CPU model and count, OS, Go version.
@@ -139,6 +155,7 @@ func Write(res *Results, meta Meta) (*Analysis, string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, "", err
 	}
+	res.Meta = &meta
 	a := Analyze(res)
 	var plots []string
 	if err := plotScores(a, filepath.Join(dir, "scores.png")); err != nil {

@@ -6,6 +6,7 @@
 //	go run ./cmd/experiment --preset cpu --out docs --runs out/experiment   # docs/experiment.md, docs/*.png
 //	go run ./cmd/experiment --preset cpu --estimate          # predicted wall time only
 //	go run ./cmd/experiment --config exp.yaml                # a config file over the preset
+//	go run ./cmd/experiment --rewrite docs/results.json      # the report again, no training
 package main
 
 import (
@@ -13,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -35,10 +37,27 @@ func run(args []string, out io.Writer) error {
 	report := fs.String("report", "", "report file name inside the output folder (default experiment.md)")
 	seeds := fs.String("seeds", "", "comma-separated seeds (overrides seeds)")
 	backend := fs.String("backend", "", "GoMLX backend (overrides backend)")
+	rewrite := fs.String("rewrite", "", "render the report and plots again from this results.json (no training), into --out or its own folder")
 	estimate := fs.Bool("estimate", false, "print the predicted wall time and exit")
 	tps := fs.Float64("tokens-per-second", 1000, "training throughput for --estimate (the trainer's, same model and machine)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *rewrite != "" {
+		res, err := experiment.ReadResults(*rewrite)
+		if err != nil {
+			return err
+		}
+		res.Config.OutDir = filepath.Dir(*rewrite)
+		if *outDir != "" {
+			res.Config.OutDir = *outDir
+		}
+		_, path, err := experiment.Write(res, *res.Meta)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "wrote %s from %s\n", path, *rewrite)
+		return nil
 	}
 	cfg, err := experiment.Preset(*preset)
 	if err != nil {
