@@ -35,9 +35,9 @@ type Config struct {
 	Data  DataConfig          `json:"data" yaml:"data"`
 	// SFT is the warm-up every method starts from; Pref the budget every method gets (its
 	// optimizer.lr is the default of methods that give no lr).
-	SFT      trainer.StageConfig `json:"sft" yaml:"sft"`
-	Pref     trainer.StageConfig `json:"preference" yaml:"preference"`
-	OnPolicy OnPolicyConfig      `json:"on_policy" yaml:"on_policy"`
+	SFT      trainer.StageConfig    `json:"sft" yaml:"sft"`
+	Pref     trainer.StageConfig    `json:"preference" yaml:"preference"`
+	OnPolicy trainer.OnPolicyConfig `json:"on_policy" yaml:"on_policy"`
 	// MaxNewTokens bounds the greedy answers on the validation and test prompts.
 	MaxNewTokens int `json:"max_new_tokens" yaml:"max_new_tokens"`
 	// LogEvery is how often training prints progress (0: only at the end of a stage).
@@ -60,17 +60,6 @@ type DataConfig struct {
 	TestSize        int    `json:"test_size" yaml:"test_size"`             // held-out prompts of the table
 	MaxLength       int    `json:"max_length" yaml:"max_length"`
 	MaxPromptLength int    `json:"max_prompt_length" yaml:"max_prompt_length"`
-}
-
-// OnPolicyConfig makes pairs from the SFT model's own answers, as SimPO's recipe does:
-// Samples answers per prompt at Temperature, scored by the judges; chosen is the answer
-// with the highest judge-score sum, rejected the lowest; prompts where they tie are skipped.
-type OnPolicyConfig struct {
-	Prompts      int     `json:"prompts" yaml:"prompts"` // training prompts sampled (0: no on-policy pairs)
-	Samples      int     `json:"samples" yaml:"samples"`
-	Temperature  float64 `json:"temperature" yaml:"temperature"`
-	TopK         int     `json:"top_k" yaml:"top_k"`
-	MaxNewTokens int     `json:"max_new_tokens" yaml:"max_new_tokens"`
 }
 
 // Method is one trained method. Beta, Gamma, Lambda and LR are grids: with more than one point
@@ -194,8 +183,8 @@ func (c *Config) Validate() error {
 	if c.SFT.Steps < 1 || c.SFT.BatchSize < 1 || c.Pref.Steps < 1 || c.Pref.BatchSize < 1 {
 		return fmt.Errorf("sft and preference: steps and batch_size must be >= 1")
 	}
-	if c.OnPolicy.Prompts > 0 && (c.OnPolicy.Samples < 2 || c.OnPolicy.Temperature <= 0 || c.OnPolicy.MaxNewTokens < 1) {
-		return fmt.Errorf("on_policy: samples must be >= 2, temperature > 0, max_new_tokens >= 1")
+	if err := c.OnPolicy.Validate(); err != nil {
+		return err
 	}
 	if c.MaxNewTokens < 1 {
 		return fmt.Errorf("max_new_tokens must be >= 1")
@@ -317,7 +306,7 @@ func Preset(name string) (Config, error) {
 			MaxLength: 96, MaxPromptLength: 64},
 		SFT:          trainer.StageConfig{Steps: 120, BatchSize: 16, GradAccum: 1, Optimizer: sftOpt},
 		Pref:         trainer.StageConfig{Steps: 60, BatchSize: 2, GradAccum: 1, Optimizer: prefOpt},
-		OnPolicy:     OnPolicyConfig{Prompts: 200, Samples: 4, Temperature: 1.0, MaxNewTokens: 32},
+		OnPolicy:     trainer.Defaults().OnPolicy, // the default run's: 200 prompts x 4 samples at T = 1
 		MaxNewTokens: 32, LogEvery: 20,
 		Methods: PaperMethods(1), Claims: PaperClaims(),
 	}
@@ -332,7 +321,7 @@ func Preset(name string) (Config, error) {
 		c.SFT.Steps, c.SFT.BatchSize = 3, 8
 		c.SFT.Optimizer.WarmupSteps, c.Pref.Optimizer.WarmupSteps = 1, 1
 		c.Pref.Steps, c.Pref.BatchSize = 2, 2
-		c.OnPolicy = OnPolicyConfig{Prompts: 6, Samples: 3, Temperature: 1.5, MaxNewTokens: 8}
+		c.OnPolicy = trainer.OnPolicyConfig{Prompts: 6, Samples: 3, Temperature: 1.5, MaxNewTokens: 8}
 		c.MaxNewTokens = 8
 		c.LogEvery = 0
 		c.Methods = []Method{
@@ -351,7 +340,7 @@ func Preset(name string) (Config, error) {
 		c.SFT.Steps, c.SFT.BatchSize = 1000, 64
 		c.Pref.Steps, c.Pref.BatchSize = 400, 16
 		c.Pref.Optimizer = trainer.DefaultOptimizer(1e-4)
-		c.OnPolicy = OnPolicyConfig{Prompts: 4000, Samples: 8, Temperature: 1.0, MaxNewTokens: 32}
+		c.OnPolicy = trainer.OnPolicyConfig{Prompts: 4000, Samples: 8, Temperature: 1.0, MaxNewTokens: 32}
 		c.LogEvery = 50
 		c.Methods = PaperMethods(2)
 		for i := range c.Methods {

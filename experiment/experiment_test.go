@@ -122,8 +122,8 @@ func TestProtocolEndToEndAtATinySize(t *testing.T) {
 	for _, sr := range res.Seeds {
 		var am, dp []float64
 		for i := range test {
-			am = append(am, scoreSum(sr.Methods["amopo"].Test.Scores[i]))
-			dp = append(dp, scoreSum(sr.Methods["dpo"].Test.Scores[i]))
+			am = append(am, task.Total(sr.Methods["amopo"].Test.Scores[i]))
+			dp = append(dp, task.Total(sr.Methods["dpo"].Test.Scores[i]))
 		}
 		xs = append(xs, WinRate(am, dp))
 	}
@@ -231,8 +231,8 @@ func TestReportNumbersAreTheRunsOwn(t *testing.T) {
 			for _, sr := range res.Seeds {
 				var p, q []float64
 				for i := range sr.Evaluation(x).Scores {
-					p = append(p, scoreSum(sr.Evaluation(x).Scores[i]))
-					q = append(q, scoreSum(sr.Evaluation(y).Scores[i]))
+					p = append(p, task.Total(sr.Evaluation(x).Scores[i]))
+					q = append(q, task.Total(sr.Evaluation(y).Scores[i]))
 				}
 				xs = append(xs, WinRate(p, q))
 			}
@@ -246,8 +246,31 @@ func TestReportNumbersAreTheRunsOwn(t *testing.T) {
 	}
 	w := a.Win["amopo"]["dpo"]
 	require.Contains(t, string(text), "| AMoPO beats DPO | amopo vs dpo | "+fmtCI(w, 3)+" | "+Verdict(w)+" |")
+	// The change against SFT, per dimension, paired by seed.
+	for _, c := range a.Columns {
+		var xs []float64
+		for _, sr := range res.Seeds {
+			xs = append(xs, sr.Methods["amopo"].Test.Mean[c]-sr.SFT.Mean[c])
+		}
+		want := Summarize(xs)
+		require.InDelta(t, want.Mean, a.Delta["amopo"][c].Mean, 1e-12)
+		require.Contains(t, string(text), fmtSigned(want, 3)+" ("+ChangeVerdict(want)+")")
+	}
+	require.Contains(t, string(text), "Every dimension improves (paper, Tables 2-3), for amopo against SFT: "+EveryDimension(a.Delta["amopo"], dims))
 	require.Equal(t, []float64{0.2, 0.3}, a.Alpha["amopo"]["general"])
 	require.FileExists(t, filepath.Join(cfg.OutDir, "alpha-amopo.png"))
+}
+
+func TestChangeVerdicts(t *testing.T) {
+	up, down, flat := Summarize([]float64{0.3, 0.4, 0.5}), Summarize([]float64{-0.3, -0.4, -0.5}), Summarize([]float64{-0.3, 0.4, 0.1})
+	require.Equal(t, "improved", ChangeVerdict(up))
+	require.Equal(t, "worse", ChangeVerdict(down))
+	require.Equal(t, "unclear", ChangeVerdict(flat))
+	require.Equal(t, "unclear", ChangeVerdict(Summarize([]float64{1})), "one seed says nothing")
+	dims := []string{"a", "b"}
+	require.Equal(t, "held (a improved, b improved)", EveryDimension(map[string]Summary{"a": up, "b": up}, dims))
+	require.Equal(t, "inconclusive (a improved, b unclear)", EveryDimension(map[string]Summary{"a": up, "b": flat}, dims))
+	require.Equal(t, "did not hold (a unclear, b worse)", EveryDimension(map[string]Summary{"a": flat, "b": down}, dims))
 }
 
 // The appendix-B grids reach the loss: ORPO's lambda, SimPO's beta, the lr.

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"sort"
@@ -145,21 +144,8 @@ func newEnv(cfg Config, backend backends.Backend, log io.Writer) (*env, error) {
 		e.genPairs = ds.Train[:n]
 	}
 	// On-policy prompts: fresh questions from their own stream, none of them held out.
-	held := map[string]bool{}
-	for _, it := range ds.Eval {
-		held[it.Prompt] = true
-	}
-	rng := rand.New(rand.NewPCG(cfg.Data.DataSeed, 0x0b0b))
-	for tries := 0; len(e.onPolicy) < cfg.OnPolicy.Prompts; tries++ {
-		if tries > 100*cfg.OnPolicy.Prompts+1000 {
-			return nil, fmt.Errorf("on_policy: could not draw %d prompts", cfg.OnPolicy.Prompts)
-		}
-		it := task.NewItem(rng)
-		if held[it.Prompt] {
-			continue
-		}
-		held[it.Prompt] = true
-		e.onPolicy = append(e.onPolicy, it)
+	if e.onPolicy, err = trainer.OnPolicyPrompts(cfg.Data.DataSeed, cfg.OnPolicy.Prompts, ds.Eval); err != nil {
+		return nil, err
 	}
 	templates := task.Templates()
 	mk := func(t data.Templates) (*data.Encoder, error) {
@@ -259,48 +245,10 @@ func (e *env) restore(snap map[string]*tensors.Tensor, seed uint64) (*context.Co
 	return ctx, nil
 }
 
-// generate answers the prompts (general template) with the model in ctx.
-func (e *env) generate(ctx *context.Context, items []task.Item, repeat int, temperature float64, topK int,
-	seed uint64, maxNew int) ([]string, error) {
-	var prompts [][]int32
-	for i, it := range items {
-		p, err := e.encAll.EncodePrompt(it.Prompt, nil, 0)
-		if err != nil {
-			return nil, fmt.Errorf("prompt %d: %w", i, err)
-		}
-		for r := 0; r < repeat; r++ {
-			prompts = append(prompts, p)
-		}
-	}
-	outs, err := llm.Generate(e.backend, ctx.In("model"), e.mcfg, prompts).MaxNewTokens(maxNew).
-		Temperature(temperature).TopK(topK).Seed(seed).
-		EOS(int32(e.tok.EOS())).PadID(int32(e.tok.Pad())).Done()
-	if err != nil {
-		return nil, err
-	}
-	answers := make([]string, len(outs))
-	for i, ids := range outs {
-		answers[i] = decodeUntilEOS(e.tok, ids)
-	}
-	return answers, nil
-}
-
-func decodeUntilEOS(tok data.ByteTokenizer, ids []int32) string {
-	var out []int
-	for _, id := range ids {
-		if int(id) == tok.EOS() {
-			break
-		}
-		if int(id) < 256 {
-			out = append(out, int(id))
-		}
-	}
-	return tok.Decode(out)
-}
-
 // judge answers items greedily and scores them.
 func (e *env) judge(ctx *context.Context, items []task.Item) (Eval, error) {
-	answers, err := e.generate(ctx, items, 1, 0, 0, 0, e.cfg.MaxNewTokens)
+	answers, err := trainer.Answers(e.backend, ctx.In("model"), e.mcfg, e.encAll, e.tok, items,
+		trainer.Sampling{MaxNewTokens: e.cfg.MaxNewTokens})
 	if err != nil {
 		return Eval{}, err
 	}
@@ -318,50 +266,6 @@ func (e *env) judge(ctx *context.Context, items []task.Item) (Eval, error) {
 
 // Total names the sum of the dimensions' scores in Eval.Mean and the report.
 const Total = "total"
-
-func scoreSum(s data.Scores) float64 {
-	t := 0.0
-	for _, d := range task.Dimensions() {
-		t += s[d]
-	}
-	return t
-}
-
-// onPolicyPairs samples the SFT model on the on-policy prompts and pairs the best and
-// worst judged answers.
-func (e *env) onPolicyPairs(ctx *context.Context, seed uint64) (pairs []data.Pair, skipped int, err error) {
-	op := e.cfg.OnPolicy
-	if op.Prompts == 0 {
-		return nil, 0, nil
-	}
-	answers, err := e.generate(ctx, e.onPolicy, op.Samples, op.Temperature, op.TopK, seed, op.MaxNewTokens)
-	if err != nil {
-		return nil, 0, fmt.Errorf("on-policy samples: %w", err)
-	}
-	for i, it := range e.onPolicy {
-		best, worst := -1, -1
-		var bestS, worstS data.Scores
-		for j := 0; j < op.Samples; j++ {
-			a := answers[i*op.Samples+j]
-			s := task.Judge(it.Meta, a)
-			if best < 0 || scoreSum(s) > scoreSum(bestS) {
-				best, bestS = i*op.Samples+j, s
-			}
-			if worst < 0 || scoreSum(s) < scoreSum(worstS) {
-				worst, worstS = i*op.Samples+j, s
-			}
-		}
-		if scoreSum(bestS) == scoreSum(worstS) {
-			skipped++
-			continue
-		}
-		pairs = append(pairs, data.Pair{Prompt: it.Prompt,
-			Chosen:   data.Response{Text: answers[best], Scores: bestS},
-			Rejected: data.Response{Text: answers[worst], Scores: worstS},
-			Source:   data.Pos{File: "on-policy", Line: i + 1}})
-	}
-	return pairs, skipped, nil
-}
 
 // prefData is a seed's preference examples for one template set, with reference sums
 // computed on demand.
@@ -421,9 +325,14 @@ func (e *env) runSeed(seed uint64, tune bool, chosen map[string]Point) (*SeedRun
 	t0 = time.Now()
 
 	// Pairs: the generator's and on-policy ones from the SFT model.
-	onPairs, skipped, err := e.onPolicyPairs(ctx, seed)
-	if err != nil {
-		return nil, err
+	var onPairs []data.Pair
+	skipped := 0
+	if cfg.OnPolicy.Prompts > 0 {
+		onPairs, skipped, err = trainer.SampleOnPolicyPairs(e.backend, ctx.In("model"), e.mcfg, e.encAll, e.tok,
+			e.onPolicy, cfg.OnPolicy, seed)
+		if err != nil {
+			return nil, err
+		}
 	}
 	sr.GeneratorPairs, sr.OnPolicyPairs, sr.OnPolicySkipped = len(e.genPairs), len(onPairs), skipped
 	sr.PairsSeconds = time.Since(t0).Seconds()

@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strings"
 
+	"github.com/amopo-engine/amopo/data/task"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
@@ -24,6 +25,7 @@ type Analysis struct {
 	Columns []string                        // the dimensions then "total"
 	Scores  map[string]map[string]Summary   // [name][column] over seeds
 	Win     map[string]map[string]Summary   // [a][b]: a's win rate against b over seeds
+	Delta   map[string]map[string]Summary   // [method][column]: its score minus SFT's, paired by seed
 	Alpha   map[string]map[string][]float64 // [method][dimension][step-1], mean over seeds
 }
 
@@ -39,14 +41,14 @@ func (sr *SeedRun) Evaluation(name string) Eval {
 func Analyze(res *Results) *Analysis {
 	a := &Analysis{Names: []string{SFT}, Columns: append(append([]string(nil), res.Dimensions...), Total),
 		Scores: map[string]map[string]Summary{}, Win: map[string]map[string]Summary{},
-		Alpha: map[string]map[string][]float64{}}
+		Delta: map[string]map[string]Summary{}, Alpha: map[string]map[string][]float64{}}
 	for _, m := range res.Config.Methods {
 		a.Names = append(a.Names, m.Name)
 	}
 	sums := func(ev Eval) []float64 {
 		out := make([]float64, len(ev.Scores))
 		for i, s := range ev.Scores {
-			out[i] = scoreSum(s)
+			out[i] = task.Total(s)
 		}
 		return out
 	}
@@ -58,6 +60,16 @@ func Analyze(res *Results) *Analysis {
 				xs = append(xs, sr.Evaluation(n).Mean[c])
 			}
 			a.Scores[n][c] = Summarize(xs)
+		}
+		if n != SFT {
+			a.Delta[n] = map[string]Summary{}
+			for _, c := range a.Columns {
+				var xs []float64
+				for _, sr := range res.Seeds {
+					xs = append(xs, sr.Evaluation(n).Mean[c]-sr.SFT.Mean[c])
+				}
+				a.Delta[n][c] = Summarize(xs)
+			}
 		}
 		a.Win[n] = map[string]Summary{}
 		for _, o := range a.Names {
@@ -136,6 +148,13 @@ func MachineInfo() string {
 		}
 	}
 	return fmt.Sprintf("host %s; %d CPUs (%s); %s/%s; %s", host, runtime.NumCPU(), cpu, runtime.GOOS, runtime.GOARCH, runtime.Version())
+}
+
+func fmtSigned(s Summary, prec int) string {
+	if math.IsNaN(s.HalfWidth) {
+		return fmt.Sprintf("%+.*f", prec, s.Mean)
+	}
+	return fmt.Sprintf("%+.*f ± %.*f", prec, s.Mean, prec, s.HalfWidth)
 }
 
 func fmtCI(s Summary, prec int) string {
@@ -240,6 +259,18 @@ func Markdown(res *Results, a *Analysis, meta Meta, plots []string) string {
 	for _, n := range a.Names[1:] {
 		p("| %s | %s |\n", n, fmtCI(a.Win[n][SFT], 3))
 	}
+	p("\n### Change against SFT per dimension\n\nThe method's mean score minus the SFT model's, paired by seed, ± 95%% CI; improved or worse when the whole interval is on one side of 0.\n\n| method |")
+	for _, c := range a.Columns {
+		p(" %s |", c)
+	}
+	p("\n|---|%s\n", strings.Repeat("---|", len(a.Columns)))
+	for _, n := range a.Names[1:] {
+		p("| %s |", n)
+		for _, c := range a.Columns {
+			p(" %s (%s) |", fmtSigned(a.Delta[n][c], 3), ChangeVerdict(a.Delta[n][c]))
+		}
+		p("\n")
+	}
 	p("\n### Between methods (row against column)\n\n| |")
 	for _, n := range a.Names {
 		p(" %s |", n)
@@ -265,6 +296,9 @@ func Markdown(res *Results, a *Analysis, meta Meta, plots []string) string {
 				s := a.Win[cl.Method][o]
 				p("| %s | %s vs %s | %s | %s |\n", cl.Text, cl.Method, o, fmtCI(s, 3), Verdict(s))
 			}
+		}
+		if d, ok := a.Delta["amopo"]; ok {
+			p("\nEvery dimension improves (paper, Tables 2-3), for amopo against SFT: %s.\n", EveryDimension(d, res.Dimensions))
 		}
 	}
 

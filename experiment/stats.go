@@ -2,6 +2,7 @@ package experiment
 
 import (
 	"math"
+	"strings"
 )
 
 // Summary is a mean over seeds with the half-width of its 95% confidence interval
@@ -95,4 +96,37 @@ func Verdict(s Summary) string {
 		return "did not hold"
 	}
 	return "inconclusive"
+}
+
+// ChangeVerdict reads a summary of score differences: "improved" when its whole interval
+// is above 0, "worse" when below, "unclear" otherwise (or with one seed).
+func ChangeVerdict(s Summary) string {
+	switch {
+	case math.IsNaN(s.HalfWidth):
+		return "unclear"
+	case s.Low() > 0:
+		return "improved"
+	case s.High() < 0:
+		return "worse"
+	}
+	return "unclear"
+}
+
+// EveryDimension reads the per-dimension changes of a method against SFT: "held" when every
+// dimension improved, "did not hold" when one got worse, "inconclusive" otherwise; with
+// the dimensions' verdicts.
+func EveryDimension(delta map[string]Summary, dims []string) string {
+	verdict := "held"
+	var parts []string
+	for _, d := range dims {
+		v := ChangeVerdict(delta[d])
+		parts = append(parts, d+" "+v)
+		switch {
+		case v == "worse":
+			verdict = "did not hold"
+		case v == "unclear" && verdict == "held":
+			verdict = "inconclusive"
+		}
+	}
+	return verdict + " (" + strings.Join(parts, ", ") + ")"
 }

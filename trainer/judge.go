@@ -20,24 +20,12 @@ type JudgeScores map[string]float64
 // scores the answers with the task's judges.
 func judgeEval(backend backends.Backend, ctx *context.Context, cfg *llm.Config, enc *data.Encoder,
 	tok data.ByteTokenizer, items []task.Item, maxNew int) (JudgeScores, []string, error) {
-	prompts := make([][]int32, len(items))
-	for i, it := range items {
-		p, err := enc.EncodePrompt(it.Prompt, nil, 0)
-		if err != nil {
-			return nil, nil, fmt.Errorf("judge eval: item %d: %w", i, err)
-		}
-		prompts[i] = p
-	}
-	outs, err := llm.Generate(backend, ctx, cfg, prompts).MaxNewTokens(maxNew).
-		EOS(int32(tok.EOS())).PadID(int32(tok.Pad())).Done()
+	answers, err := Answers(backend, ctx, cfg, enc, tok, items, Sampling{MaxNewTokens: maxNew})
 	if err != nil {
 		return nil, nil, fmt.Errorf("judge eval: %w", err)
 	}
 	scores := JudgeScores{}
-	answers := make([]string, len(items))
-	for i, ids := range outs {
-		text := decodeUntilEOS(tok, ids)
-		answers[i] = text
+	for i, text := range answers {
 		for dim, s := range task.Judge(items[i].Meta, text) {
 			scores[dim] += s / float64(len(items))
 		}

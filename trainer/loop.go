@@ -95,6 +95,13 @@ func (r *Run) CatchInterrupt() (stop func()) {
 	return func() { signal.Stop(ch); close(done) }
 }
 
+// DoneBeforeResume reports whether the resumed checkpoint is past the named stage: RunStage
+// skips it, and what came after it (its evaluation, pairs built from its model) was done
+// by the interrupted run.
+func (r *Run) DoneBeforeResume(stage string) bool {
+	return r.resumed != nil && r.resumed.Stage != "" && stageOrder(r.resumed.Stage) > stageOrder(stage)
+}
+
 // RunStage trains one stage to its end (or to an interrupt), logging metrics and saving
 // checkpoints. A stage already finished in the resumed checkpoint is skipped.
 func (r *Run) RunStage(stage Stage) error {
@@ -104,7 +111,7 @@ func (r *Run) RunStage(stage Stage) error {
 		case r.resumed.Stage == stage.Name:
 			start = *r.resumed
 			r.resumed = nil
-		case r.resumed.Stage != "" && stageOrder(r.resumed.Stage) > stageOrder(stage.Name):
+		case r.DoneBeforeResume(stage.Name):
 			fmt.Fprintf(r.Log, "%s: done before the checkpoint, skipped\n", stage.Name)
 			return nil
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/amopo-engine/amopo/data/task"
 	"github.com/amopo-engine/amopo/gomlx/fastgrad"
 	"github.com/amopo-engine/amopo/gomlx/llm"
+	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck
 	"github.com/gomlx/gomlx/pkg/ml/context"
@@ -113,10 +114,6 @@ func Train(cfg Config, log io.Writer) (*Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sft: %w", err)
 	}
-	prefSrc, err := NewPairSource(trainEx, data.BatchConfig{BatchSize: cfg.Pref.BatchSize, Seed: cfg.Seed + 1}, pad)
-	if err != nil {
-		return nil, fmt.Errorf("preference: %w", err)
-	}
 	evalSrc, err := NewPairSource(evalEx, data.BatchConfig{BatchSize: cfg.Pref.BatchSize, Seed: cfg.Seed + 2}, pad)
 	if err != nil {
 		return nil, fmt.Errorf("eval: %w", err)
@@ -157,8 +154,12 @@ func Train(cfg Config, log io.Writer) (*Report, error) {
 	}
 	fmt.Fprintf(log, "model: %s %d layers, hidden %d, %.2fM parameters (%s); backend %s; peak %.1f GFLOP/s\n",
 		mcfg.ModelType, mcfg.NumLayers, mcfg.HiddenSize, float64(mcfg.NumParams())/1e6, dtype, backend.Name(), run.PeakFLOPS/1e9)
-	fmt.Fprintf(log, "data: built-in task, %d training pairs (%d SFT batches of %d, %d preference batches of %d), %d held-out prompts, K = %d %v\n",
-		len(trainEx), sftSrc.NumBatches(), cfg.SFT.BatchSize, prefSrc.NumBatches(), cfg.Pref.BatchSize, len(ds.Eval), len(dims), dims)
+	genEx := trainEx
+	if n := cfg.Data.GeneratorPairs; n > 0 && n < len(trainEx) {
+		genEx = trainEx[:n]
+	}
+	fmt.Fprintf(log, "data: built-in task, %d training pairs (%d SFT batches of %d), %d of them preference pairs, %d on-policy prompts, %d held-out prompts, K = %d %v\n",
+		len(trainEx), sftSrc.NumBatches(), cfg.SFT.BatchSize, len(genEx), cfg.OnPolicy.Prompts, len(ds.Eval), len(dims), dims)
 	if cfg.Resume {
 		if _, err := run.Resume(); err != nil {
 			return nil, err
@@ -188,30 +189,61 @@ func Train(cfg Config, log io.Writer) (*Report, error) {
 		}
 		return run.writeMetrics(name+"_judge", 0, row)
 	}
-	stages := []struct {
-		stage Stage
-		judge string
-	}{
-		{Stage{Name: "sft", Kind: SFTStep, Config: cfg.SFT, Train: sftSrc}, "after SFT"},
-		{Stage{Name: "preference", Kind: PreferenceStep, Config: cfg.Pref, Params: params, Train: prefSrc,
-			Eval: evalSrc, EvalEvery: cfg.EvalEvery}, "after " + string(params.Loss)},
+	interrupted := func() (*Report, error) {
+		report.Interrupted = true
+		return report, nil
 	}
-	for _, s := range stages {
-		err := run.RunStage(s.stage)
-		if errors.Is(err, ErrInterrupted) {
-			report.Interrupted = true
-			fmt.Fprintln(log, err)
-			return report, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		if err := judge(s.judge); err != nil {
-			return nil, err
+	// Stage 1: SFT, then its judge scores (unless the run resumed past it: those are in
+	// the interrupted run's log and metrics).
+	err = run.RunStage(Stage{Name: "sft", Kind: SFTStep, Config: cfg.SFT, Train: sftSrc})
+	if errors.Is(err, ErrInterrupted) {
+		fmt.Fprintln(log, err)
+		return interrupted()
+	}
+	if err != nil {
+		return nil, err
+	}
+	sftDone := run.DoneBeforeResume("sft")
+	if sftDone {
+		fmt.Fprintln(log, "after SFT: judged before the checkpoint (see metrics.jsonl)")
+	} else if err := judge("after SFT"); err != nil {
+		return nil, err
+	}
+	// The preference data: the generator's pairs and on-policy ones from the SFT model.
+	onPairs, err := onPolicyStage(cfg, run, sftDone, backend, modelCtx, mcfg, enc, tok, ds.Eval, log)
+	if err != nil {
+		return nil, err
+	}
+	onEx, err := encodeAll(onPairs)
+	if err != nil {
+		return nil, fmt.Errorf("on-policy %w", err)
+	}
+	prefEx := append(append([]data.Example(nil), genEx...), onEx...)
+	prefSrc, err := NewPairSource(prefEx, data.BatchConfig{BatchSize: cfg.Pref.BatchSize, Seed: cfg.Seed + 1}, pad)
+	if err != nil {
+		return nil, fmt.Errorf("preference: %w", err)
+	}
+	// Stage 2: the preference loss.
+	err = run.RunStage(Stage{Name: "preference", Kind: PreferenceStep, Config: cfg.Pref, Params: params, Train: prefSrc,
+		Eval: evalSrc, EvalEvery: cfg.EvalEvery})
+	if errors.Is(err, ErrInterrupted) {
+		fmt.Fprintln(log, err)
+		return interrupted()
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := judge("after " + string(params.Loss)); err != nil {
+		return nil, err
+	}
+	var names []string
+	var rows []JudgeScores
+	for _, n := range []string{"after SFT", "after " + string(params.Loss)} {
+		if sc, ok := report.Judge[n]; ok {
+			names, rows = append(names, n), append(rows, sc)
 		}
 	}
-	names := []string{"after SFT", "after " + string(params.Loss)}
-	printJudgeTable(log, report.Dimensions, names, []JudgeScores{report.Judge[names[0]], report.Judge[names[1]]})
+	printJudgeTable(log, report.Dimensions, names, rows)
 	exportDir := filepath.Join(cfg.OutDir, "model")
 	if err := llm.Save(modelCtx, mcfg, exportDir).DType(dtype).Done(); err != nil {
 		return nil, fmt.Errorf("export: %w", err)
@@ -219,6 +251,39 @@ func Train(cfg Config, log io.Writer) (*Report, error) {
 	fmt.Fprintf(log, "exported the model in Hugging Face layout to %s; metrics in %s\n", exportDir, run.MetricsPath())
 	report.Seconds = time.Since(start).Seconds()
 	return report, nil
+}
+
+// onPolicyStage samples the on-policy pairs from the SFT model and saves them in out_dir,
+// or, when the run resumed past SFT (the model is no longer the SFT one), reads them back.
+func onPolicyStage(cfg Config, run *Run, sftDone bool, backend backends.Backend, modelCtx *context.Context,
+	mcfg *llm.Config, enc *data.Encoder, tok data.ByteTokenizer, held []task.Item, log io.Writer) ([]data.Pair, error) {
+	if cfg.OnPolicy.Prompts == 0 {
+		return nil, nil
+	}
+	path := filepath.Join(cfg.OutDir, "onpolicy-pairs.jsonl")
+	if sftDone {
+		pairs, err := ReadPairs(path)
+		if err != nil {
+			return nil, fmt.Errorf("resume: the on-policy pairs of the interrupted run: %w", err)
+		}
+		fmt.Fprintf(log, "on-policy: %d pairs read back from %s\n", len(pairs), path)
+		return pairs, nil
+	}
+	t0 := time.Now()
+	items, err := OnPolicyPrompts(cfg.Seed, cfg.OnPolicy.Prompts, held)
+	if err != nil {
+		return nil, err
+	}
+	pairs, skipped, err := SampleOnPolicyPairs(backend, modelCtx, mcfg, enc, tok, items, cfg.OnPolicy, cfg.Seed)
+	if err != nil {
+		return nil, err
+	}
+	if err := WritePairs(path, pairs); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(log, "on-policy: %d pairs from %d prompts x %d samples (%d skipped: tied samples) in %.0f s, saved to %s\n",
+		len(pairs), len(items), cfg.OnPolicy.Samples, skipped, time.Since(t0).Seconds(), path)
+	return pairs, nil
 }
 
 func isPureGo(backend string) bool {

@@ -18,6 +18,7 @@ func tinyConfig(t *testing.T) Config {
 	cfg := Defaults()
 	cfg.OutDir = t.TempDir()
 	cfg.Data.TrainSize, cfg.Data.EvalSize = 40, 8
+	cfg.OnPolicy = OnPolicyConfig{Prompts: 6, Samples: 2, Temperature: 1.5, MaxNewTokens: 8}
 	cfg.SFT.Steps, cfg.SFT.BatchSize = 4, 8
 	cfg.Pref.Steps, cfg.Pref.BatchSize, cfg.Pref.GradAccum = 3, 2, 2
 	cfg.LogEvery, cfg.CheckpointEvery = 1, 2
@@ -50,6 +51,35 @@ func TestTrainEndToEndAtATinySize(t *testing.T) {
 	require.NoError(t, err, log.String())
 	require.Contains(t, log.String(), "resuming from")
 	require.NotContains(t, log.String(), "[preference] 1/")
+}
+
+// TestResumeMidPreferenceReusesOnPolicyPairs rolls a finished run back to a mid-preference
+// checkpoint and resumes it: the model is no longer the SFT one, so the on-policy pairs
+// must be read back from out_dir, and the losses must equal the straight run's.
+func TestResumeMidPreferenceReusesOnPolicyPairs(t *testing.T) {
+	cfg := tinyConfig(t)
+	cfg.Data.GeneratorPairs = 2
+	cfg.OnPolicy = OnPolicyConfig{Prompts: 12, Samples: 3, Temperature: 1.5, MaxNewTokens: 8}
+	cfg.Pref.Steps, cfg.Pref.GradAccum, cfg.KeepCheckpoints = 4, 1, 3
+	var log bytes.Buffer
+	_, err := Train(cfg, &log)
+	require.NoError(t, err, log.String())
+	require.Contains(t, log.String(), "on-policy: ")
+	pairs, err := ReadPairs(filepath.Join(cfg.OutDir, "onpolicy-pairs.jsonl"))
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, len(pairs), 2, "the sampled answers of an early model differ: pairs, not ties")
+	want := losses(t, filepath.Join(cfg.OutDir, "metrics.jsonl"))
+	require.Contains(t, want, "preference/4")
+
+	require.NoError(t, os.WriteFile(filepath.Join(cfg.OutDir, "checkpoints", "LATEST"), []byte(checkpointName("preference", 2)+"\n"), 0o644))
+	cfg.Resume = true
+	log.Reset()
+	_, err = Train(cfg, &log)
+	require.NoError(t, err, log.String())
+	require.Contains(t, log.String(), "resuming from")
+	require.Contains(t, log.String(), "pairs read back from")
+	require.Contains(t, log.String(), "[preference] 3/4")
+	require.Equal(t, want, losses(t, filepath.Join(cfg.OutDir, "metrics.jsonl")))
 }
 
 func TestConfigFileAndFlags(t *testing.T) {

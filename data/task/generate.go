@@ -99,7 +99,7 @@ func drawPair(rng *rand.Rand, it Item) (data.Pair, bool) {
 			continue
 		}
 		sa, sb := Judge(it.Meta, a), Judge(it.Meta, b)
-		ta, tb := total(sa), total(sb)
+		ta, tb := Total(sa), Total(sb)
 		if ta == tb {
 			continue
 		}
@@ -115,10 +115,12 @@ func drawPair(rng *rand.Rand, it Item) (data.Pair, bool) {
 	return data.Pair{}, false
 }
 
-func total(s data.Scores) float64 {
+// Total is the judge-score sum over the task's dimensions: the overall preference of the
+// generator's and the on-policy pairs.
+func Total(s data.Scores) float64 {
 	t := 0.0
-	for _, v := range s {
-		t += v
+	for _, d := range Dimensions() {
+		t += s[d]
 	}
 	return t
 }

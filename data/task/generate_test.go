@@ -56,7 +56,7 @@ func TestGeneratedData(t *testing.T) {
 	}
 	for _, p := range ds.Train {
 		require.False(t, held[p.Prompt], "a held-out prompt leaked into training: %q", p.Prompt)
-		require.Greater(t, total(p.Chosen.Scores), total(p.Rejected.Scores))
+		require.Greater(t, Total(p.Chosen.Scores), Total(p.Rejected.Scores))
 		require.NotEqual(t, p.Chosen.Text, p.Rejected.Text)
 		for _, s := range []string{p.Prompt, p.Chosen.Text, p.Rejected.Text} {
 			for _, c := range []byte(s) {
