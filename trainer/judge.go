@@ -3,6 +3,7 @@ package trainer
 import (
 	"fmt"
 	"io"
+	"math"
 	"strings"
 
 	"github.com/amopo-engine/amopo/data"
@@ -17,20 +18,74 @@ import (
 type JudgeScores map[string]float64
 
 // judgeEval generates greedily for every held-out item under the general template and
-// scores the answers with the task's judges.
+// scores the answers with the task's judges: the means and each item's scores.
 func judgeEval(backend backends.Backend, ctx *context.Context, cfg *llm.Config, enc *data.Encoder,
-	tok data.ByteTokenizer, items []task.Item, maxNew int) (JudgeScores, []string, error) {
+	tok data.ByteTokenizer, items []task.Item, maxNew int) (JudgeScores, []data.Scores, []string, error) {
 	answers, err := Answers(backend, ctx, cfg, enc, tok, items, Sampling{MaxNewTokens: maxNew})
 	if err != nil {
-		return nil, nil, fmt.Errorf("judge eval: %w", err)
+		return nil, nil, nil, fmt.Errorf("judge eval: %w", err)
 	}
 	scores := JudgeScores{}
+	per := make([]data.Scores, len(answers))
 	for i, text := range answers {
-		for dim, s := range task.Judge(items[i].Meta, text) {
+		per[i] = task.Judge(items[i].Meta, text)
+		for dim, s := range per[i] {
 			scores[dim] += s / float64(len(items))
 		}
 	}
-	return scores, answers, nil
+	return scores, per, answers, nil
+}
+
+// PairedChange is the mean per-item change of a dimension's score from before to after,
+// with its standard error (paired: the same prompts judged twice).
+func PairedChange(before, after []data.Scores, dim string) (mean, stderr float64) {
+	n := float64(len(before))
+	if len(before) != len(after) || n < 2 {
+		return math.NaN(), math.NaN()
+	}
+	var sum, sq float64
+	for i := range before {
+		d := after[i][dim] - before[i][dim]
+		sum += d
+		sq += d * d
+	}
+	mean = sum / n
+	variance := (sq - n*mean*mean) / (n - 1)
+	return mean, math.Sqrt(max(variance, 0) / n)
+}
+
+// printJudgeTable prints the scores of each evaluation point side by side and, given the
+// per-item scores of the first and last, the change between them ± 2 standard errors
+// (paired by prompt): a change whose interval excludes 0 is marked.
+func printJudgeTable(w io.Writer, dims []string, names []string, rows []JudgeScores, first, last []data.Scores) {
+	fmt.Fprintf(w, "%-24s", "judge score (0-4)")
+	for _, n := range names {
+		fmt.Fprintf(w, " %12s", n)
+	}
+	change := len(names) > 1 && first != nil && last != nil
+	if change {
+		fmt.Fprintf(w, "  %s", "change ± 2 s.e. (paired)")
+	}
+	fmt.Fprintln(w)
+	for _, d := range dims {
+		fmt.Fprintf(w, "%-24s", d)
+		for _, r := range rows {
+			fmt.Fprintf(w, " %12.3f", r[d])
+		}
+		if change {
+			m, se := PairedChange(first, last, d)
+			mark := ""
+			switch {
+			case m-2*se > 0:
+				mark = " up"
+			case m+2*se < 0:
+				mark = " down"
+			}
+			fmt.Fprintf(w, "  %+.3f ± %.3f%s", m, 2*se, mark)
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintln(w, strings.Repeat("-", 24+13*len(names)))
 }
 
 func decodeUntilEOS(tok data.ByteTokenizer, ids []int32) string {
@@ -44,21 +99,4 @@ func decodeUntilEOS(tok data.ByteTokenizer, ids []int32) string {
 		}
 	}
 	return tok.Decode(out)
-}
-
-// printJudgeTable prints the scores of each evaluation point side by side.
-func printJudgeTable(w io.Writer, dims []string, names []string, rows []JudgeScores) {
-	fmt.Fprintf(w, "%-24s", "judge score (0-4)")
-	for _, n := range names {
-		fmt.Fprintf(w, " %12s", n)
-	}
-	fmt.Fprintln(w)
-	for _, d := range dims {
-		fmt.Fprintf(w, "%-24s", d)
-		for _, r := range rows {
-			fmt.Fprintf(w, " %12.3f", r[d])
-		}
-		fmt.Fprintln(w)
-	}
-	fmt.Fprintln(w, strings.Repeat("-", 24+13*len(names)))
 }

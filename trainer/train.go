@@ -23,7 +23,9 @@ import (
 // Report is what a run measured.
 type Report struct {
 	// Judge holds the judge scores after each stage of the built-in task ("sft", "preference").
-	Judge       map[string]JudgeScores
+	Judge map[string]JudgeScores
+	// JudgeItems holds each held-out prompt's scores per stage, as Judge.
+	JudgeItems  map[string][]data.Scores
 	Dimensions  []string
 	ModelParams int64
 	Seconds     float64
@@ -168,13 +170,13 @@ func Train(cfg Config, log io.Writer) (*Report, error) {
 	stop := run.CatchInterrupt()
 	defer stop()
 
-	report := &Report{Judge: map[string]JudgeScores{}, Dimensions: task.Dimensions(), ModelParams: mcfg.NumParams()}
+	report := &Report{Judge: map[string]JudgeScores{}, JudgeItems: map[string][]data.Scores{}, Dimensions: task.Dimensions(), ModelParams: mcfg.NumParams()}
 	judge := func(name string) error {
-		scores, answers, err := judgeEval(backend, modelCtx, mcfg, enc, tok, ds.Eval, 32)
+		scores, per, answers, err := judgeEval(backend, modelCtx, mcfg, enc, tok, ds.Eval, 32)
 		if err != nil {
 			return err
 		}
-		report.Judge[name] = scores
+		report.Judge[name], report.JudgeItems[name] = scores, per
 		if err := writeAnswers(filepath.Join(cfg.OutDir, "answers-"+strings.ReplaceAll(name, " ", "-")+".jsonl"), ds.Eval, answers); err != nil {
 			return err
 		}
@@ -243,7 +245,7 @@ func Train(cfg Config, log io.Writer) (*Report, error) {
 			names, rows = append(names, n), append(rows, sc)
 		}
 	}
-	printJudgeTable(log, report.Dimensions, names, rows)
+	printJudgeTable(log, report.Dimensions, names, rows, report.JudgeItems[names[0]], report.JudgeItems[names[len(names)-1]])
 	exportDir := filepath.Join(cfg.OutDir, "model")
 	if err := llm.Save(modelCtx, mcfg, exportDir).DType(dtype).Done(); err != nil {
 		return nil, fmt.Errorf("export: %w", err)
