@@ -257,6 +257,7 @@ func TestReportNumbersAreTheRunsOwn(t *testing.T) {
 		require.Contains(t, string(text), fmtSigned(want, 3)+" ("+ChangeVerdict(want)+")")
 	}
 	require.Contains(t, string(text), "Every dimension improves (paper, Tables 2-3), for amopo against SFT: "+EveryDimension(a.Delta["amopo"], dims))
+	require.Contains(t, string(text), "## In short\n\n- AMoPO beats DPO (amopo): "+strings.Replace(Verdict(w), " (one seed, favourable)", "", 1)+" against dpo.\n")
 	require.Equal(t, []float64{0.2, 0.3}, a.Alpha["amopo"]["general"])
 	require.FileExists(t, filepath.Join(cfg.OutDir, "alpha-amopo.png"))
 }
@@ -271,6 +272,17 @@ func TestChangeVerdicts(t *testing.T) {
 	require.Equal(t, "held (a improved, b improved)", EveryDimension(map[string]Summary{"a": up, "b": up}, dims))
 	require.Equal(t, "inconclusive (a improved, b unclear)", EveryDimension(map[string]Summary{"a": up, "b": flat}, dims))
 	require.Equal(t, "did not hold (a unclear, b worse)", EveryDimension(map[string]Summary{"a": flat, "b": down}, dims))
+}
+
+func TestClaimSummary(t *testing.T) {
+	hi, lo, mid := Summarize([]float64{0.7, 0.75, 0.8}), Summarize([]float64{0.2, 0.25, 0.3}), Summarize([]float64{0.3, 0.7, 0.5})
+	a := &Analysis{Win: map[string]map[string]Summary{"amopo": {"dpo": hi, "orpo": lo, "cpo": hi, "simpo": mid}},
+		Delta: map[string]map[string]Summary{"amopo": {"h": Summarize([]float64{0.1, 0.2, 0.15})}}}
+	got := ClaimSummary([]Claim{{Text: "AMoPO beats the baselines", Method: "amopo", Over: []string{"dpo", "orpo", "cpo", "simpo"}}}, a, []string{"h"})
+	require.Equal(t, []string{
+		"AMoPO beats the baselines (amopo): held against dpo, cpo; did not hold against orpo; inconclusive against simpo.",
+		"Every dimension improves over SFT (amopo): held (h improved).",
+	}, got)
 }
 
 // The appendix-B grids reach the loss: ORPO's lambda, SimPO's beta, the lr.

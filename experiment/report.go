@@ -150,6 +150,36 @@ func MachineInfo() string {
 	return fmt.Sprintf("host %s; %d CPUs (%s); %s/%s; %s", host, runtime.NumCPU(), cpu, runtime.GOOS, runtime.GOARCH, runtime.Version())
 }
 
+// ClaimSummary says in one sentence per claim where it held, where it did not and where the
+// seeds could not tell (the verdicts of the claims table), and for amopo whether every
+// dimension improved over SFT.
+func ClaimSummary(claims []Claim, a *Analysis, dims []string) []string {
+	var out []string
+	for _, cl := range claims {
+		by := map[string][]string{}
+		var order []string
+		for _, o := range cl.Over {
+			v := Verdict(a.Win[cl.Method][o])
+			if strings.HasPrefix(v, "inconclusive") {
+				v = "inconclusive"
+			}
+			if by[v] == nil {
+				order = append(order, v)
+			}
+			by[v] = append(by[v], o)
+		}
+		var parts []string
+		for _, v := range order {
+			parts = append(parts, v+" against "+strings.Join(by[v], ", "))
+		}
+		out = append(out, fmt.Sprintf("%s (%s): %s.", cl.Text, cl.Method, strings.Join(parts, "; ")))
+	}
+	if d, ok := a.Delta["amopo"]; ok {
+		out = append(out, "Every dimension improves over SFT (amopo): "+EveryDimension(d, dims)+".")
+	}
+	return out
+}
+
 func fmtSigned(s Summary, prec int) string {
 	if math.IsNaN(s.HalfWidth) {
 		return fmt.Sprintf("%+.*f", prec, s.Mean)
@@ -235,6 +265,13 @@ func Markdown(res *Results, a *Analysis, meta Meta, plots []string) string {
 	p("\n- on-policy sampling: %d prompts x %d samples at temperature %g (top-k %d), at most %d new tokens; evaluation: greedy, at most %d new tokens\n\n",
 		cfg.OnPolicy.Prompts, cfg.OnPolicy.Samples, cfg.OnPolicy.Temperature, cfg.OnPolicy.TopK, cfg.OnPolicy.MaxNewTokens, cfg.MaxNewTokens)
 
+	if len(cfg.Claims) > 0 {
+		p("## In short\n\n")
+		for _, line := range ClaimSummary(cfg.Claims, a, res.Dimensions) {
+			p("- %s\n", line)
+		}
+		p("\nThe judges are programs scoring a toy task (arithmetic, list and word questions with format instructions) and the model has under a million parameters: these are the paper's claims checked in miniature, not its setting (7B/14B models, HelpSteer2, GPT-4 judges). MODPO and SPO are not implemented. Details and every number below.\n\n")
+	}
 	p("## Judge scores on the held-out test prompts\n\n")
 	p("Mean over %d seeds of the mean program-judge score (0-4 per dimension; total: their sum, 0-12), ± the half-width of the 95%% confidence interval (Student's t, %d degrees of freedom).\n\n", len(res.Seeds), len(res.Seeds)-1)
 	p("| method | hyper-parameters |")
