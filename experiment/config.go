@@ -72,6 +72,8 @@ type Method struct {
 	Policy       string    `json:"policy" yaml:"policy"`
 	Weights      []float64 `json:"weights" yaml:"weights"`
 	NoLengthNorm bool      `json:"no_length_normalize" yaml:"no_length_normalize"`
+	// NLLWeight, when set, weighs an SFT term on the chosen responses (unset: the loss's).
+	NLLWeight *float64 `json:"nll_weight" yaml:"nll_weight"`
 	// Templates: "all" (the K = 4 dimension templates) or "general" (K = 1, the plain
 	// prompt). Default: all for amopo, general for the single-objective baselines.
 	Templates string    `json:"templates" yaml:"templates"`
@@ -155,6 +157,9 @@ func (m Method) Params(p Point, dims []string, seed uint64) (spec.Params, error)
 	sp.Beta, sp.Gamma, sp.Lambda = p.Beta, p.Gamma, p.Lambda
 	if m.NoLengthNorm {
 		sp.LengthNormalize = false
+	}
+	if m.NLLWeight != nil {
+		sp.NLLWeight = *m.NLLWeight
 	}
 	sp.Seed = seed
 	if err := sp.Validate(); err != nil {

@@ -305,4 +305,13 @@ func TestPaperGrids(t *testing.T) {
 	grid, err = byName["amopo"].Grid(1)
 	require.NoError(t, err)
 	require.Equal(t, []Point{{Beta: 0.8, Gamma: 2, LR: 1e-4}, {Beta: 0.8, Gamma: 2, LR: 2.5e-4}}, grid)
+	sp, err = byName["amopo"].Params(grid[0], []string{"a", "b"}, 1)
+	require.NoError(t, err)
+	require.Zero(t, sp.NLLWeight, "AMoPO has no SFT term unless asked")
+	half := 0.5
+	withNLL := byName["amopo"]
+	withNLL.NLLWeight = &half
+	sp, err = withNLL.Params(grid[0], []string{"a", "b"}, 1)
+	require.NoError(t, err)
+	require.Equal(t, 0.5, sp.NLLWeight)
 }

@@ -398,6 +398,9 @@ func methodLabel(cfg Config, name string) string {
 			if m.NoLengthNorm {
 				l += ", no length norm"
 			}
+			if m.NLLWeight != nil {
+				l += fmt.Sprintf(", NLL term %g", *m.NLLWeight)
+			}
 			if m.UsesAllTemplates() {
 				l += ", K=4"
 			} else {
