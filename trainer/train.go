@@ -162,6 +162,8 @@ func Train(cfg Config, log io.Writer) (*Report, error) {
 	}
 	fmt.Fprintf(log, "data: built-in task, %d training pairs (%d SFT batches of %d), %d of them preference pairs, %d on-policy prompts, %d held-out prompts, K = %d %v\n",
 		len(trainEx), sftSrc.NumBatches(), cfg.SFT.BatchSize, len(genEx), cfg.OnPolicy.Prompts, len(ds.Eval), len(dims), dims)
+	fmt.Fprintf(log, "loss: %s, policy %s, beta %g, gamma %g, lambda %g, length-normalised %v, NLL term on the chosen answers %g\n",
+		params.Loss, params.Policy, params.Beta, params.Gamma, params.Lambda, params.LengthNormalize, params.NLLWeight)
 	if cfg.Resume {
 		if _, err := run.Resume(); err != nil {
 			return nil, err
