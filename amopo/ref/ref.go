@@ -244,13 +244,13 @@ func weights(p *spec.Params, batch []spec.Pair) weightsOut {
 		for b := range nb {
 			flat = append(flat, w.raw[b]...)
 		}
-		flat = softmax(flat)
+		flat = Softmax(flat)
 		for b := range nb {
 			copy(w.alpha[b], flat[b*nk:(b+1)*nk])
 		}
 	default: // spec.PerExample
 		for b := range nb {
-			w.alpha[b] = softmax(w.raw[b])
+			w.alpha[b] = Softmax(w.raw[b])
 		}
 	}
 	return w
@@ -283,8 +283,8 @@ func meanVar(xs []float64, unbiased bool) (mu, variance float64) {
 	return mu, ss / n
 }
 
-// softmax returns exp(x_i - max) / sum_j exp(x_j - max).
-func softmax(xs []float64) []float64 {
+// Softmax returns exp(x_i - max) / sum_j exp(x_j - max): the weights over the K dimensions.
+func Softmax(xs []float64) []float64 {
 	maxX := math.Inf(-1)
 	for _, x := range xs {
 		maxX = math.Max(maxX, x)

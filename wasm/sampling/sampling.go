@@ -251,24 +251,7 @@ func drawGaussians(p *spec.Params, mu, sigma []float64) (raw, alpha []float64) {
 	for d := range raw {
 		raw[d] = mu[d] + sigma[d]*z[d*spec.NoiseSlots]
 	}
-	return raw, softmax(raw)
-}
-
-func softmax(xs []float64) []float64 {
-	maxX := math.Inf(-1)
-	for _, x := range xs {
-		maxX = math.Max(maxX, x)
-	}
-	out := make([]float64, len(xs))
-	sum := 0.0
-	for i, x := range xs {
-		out[i] = math.Exp(x - maxX)
-		sum += out[i]
-	}
-	for i := range out {
-		out[i] /= sum
-	}
-	return out
+	return raw, ref.Softmax(raw)
 }
 
 func sanitize(slices ...[]float64) {
