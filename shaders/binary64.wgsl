@@ -25,24 +25,9 @@ fn op(x: vec2<u32>, y: vec2<u32>) -> vec2<u32> {
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = linear_id(gid, nwg);
   if (i >= params[0]) { return; }
-  let rank = params[1];
-  let mode = params[2];
-  var ia = i;
-  var ib = i;
-  if (mode != 3u) {
-    var sa = 0u;
-    var sb = 0u;
-    var rem = i;
-    for (var d = rank; d > 0u; d = d - 1u) {
-      let dim = params[2u + d];
-      let c = rem % dim;
-      rem = rem / dim;
-      sa = sa + c * params[2u + rank + d];
-      sb = sb + c * params[2u + 2u * rank + d];
-    }
-    if ((mode & 1u) == 0u) { ia = sa; }
-    if ((mode & 2u) == 0u) { ib = sb; }
-  }
+  let idx = binary_indices(i);
+  let ia = idx.x;
+  let ib = idx.y;
   let r = op(vec2<u32>(a[2u * ia], a[2u * ia + 1u]), vec2<u32>(b[2u * ib], b[2u * ib + 1u]));
   out[2u * i] = r.x;
   out[2u * i + 1u] = r.y;

@@ -155,3 +155,29 @@ fn f64_to_f32(lo: u32, hi: u32) -> f32 {
   }
   return bitcast<f32>(s | (u32(e32) << 23u) | mant);
 }
+
+// binary_indices maps element i of a broadcasting binary op's output to the elements of its
+// operands a (x) and b (y), from the kernel's params: [n, rank, mode, dims[rank],
+// strides of a[rank], strides of b[rank]]; mode bit 0 set: a has the output's shape (its
+// index is i), bit 1: likewise for b. Every kernel binds params; only binary ones call this.
+fn binary_indices(i: u32) -> vec2<u32> {
+  let rank = params[1];
+  let mode = params[2];
+  var ia = i;
+  var ib = i;
+  if (mode != 3u) {
+    var sa = 0u;
+    var sb = 0u;
+    var rem = i;
+    for (var d = rank; d > 0u; d = d - 1u) {
+      let dim = params[2u + d];
+      let c = rem % dim;
+      rem = rem / dim;
+      sa = sa + c * params[2u + rank + d];
+      sb = sb + c * params[2u + 2u * rank + d];
+    }
+    if ((mode & 1u) == 0u) { ia = sa; }
+    if ((mode & 2u) == 0u) { ib = sb; }
+  }
+  return vec2<u32>(ia, ib);
+}
