@@ -133,6 +133,19 @@ func (e *Encoder) Encode(p *Pair) (Example, error) {
 	return ex, nil
 }
 
+// EncodeAll encodes every pair; an error names the pair's index.
+func (e *Encoder) EncodeAll(pairs []Pair) ([]Example, error) {
+	out := make([]Example, 0, len(pairs))
+	for i := range pairs {
+		ex, err := e.Encode(&pairs[i])
+		if err != nil {
+			return nil, fmt.Errorf("pair %d: %w", i, err)
+		}
+		out = append(out, ex)
+	}
+	return out, nil
+}
+
 // EncodePrompt returns the prompt tokens of template k for generation (no response),
 // cut from the left like Encode's when longer than MaxPromptLength.
 func (e *Encoder) EncodePrompt(prompt string, scores Scores, k int) ([]int32, error) {

@@ -200,3 +200,18 @@ func TestUserTurnTakesAnyPlainMessageType(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n", s)
 }
+
+func TestEncodeAllNamesTheBadPair(t *testing.T) {
+	e := byteEncoder(t, EncodeConfig{MaxLength: 64, MaxPromptLength: 32})
+	good := Pair{Prompt: "q", Chosen: Response{Text: "a", Scores: Scores{"helpfulness": 3}}, Rejected: Response{Text: "b"}}
+	exs, err := e.EncodeAll([]Pair{good, good})
+	require.NoError(t, err)
+	require.Len(t, exs, 2)
+	one, err := e.Encode(&good)
+	require.NoError(t, err)
+	require.Equal(t, one, exs[1])
+	bad := good
+	bad.Chosen.Scores = nil // the helpfulness template needs the chosen answer's score
+	_, err = e.EncodeAll([]Pair{good, bad})
+	require.ErrorContains(t, err, "pair 1: ")
+}

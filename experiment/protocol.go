@@ -186,18 +186,6 @@ func (e *env) newRun(ctx *context.Context, dir string, seed uint64) *trainer.Run
 		LogEvery: every, Keep: 1}
 }
 
-func encodeAll(enc *data.Encoder, pairs []data.Pair) ([]data.Example, error) {
-	out := make([]data.Example, 0, len(pairs))
-	for i := range pairs {
-		ex, err := enc.Encode(&pairs[i])
-		if err != nil {
-			return nil, fmt.Errorf("pair %d: %w", i, err)
-		}
-		out = append(out, ex)
-	}
-	return out, nil
-}
-
 // snapshot copies the values of the variables under /model.
 func snapshot(ctx *context.Context) (map[string]*tensors.Tensor, error) {
 	out := map[string]*tensors.Tensor{}
@@ -290,7 +278,7 @@ func (e *env) runSeed(seed uint64, tune bool, chosen map[string]Point) (*SeedRun
 	if err := llm.InitRandom(ctx.In("model"), e.mcfg, seed, e.dtype); err != nil {
 		return nil, err
 	}
-	sftEx, err := encodeAll(e.encGen, e.ds.Train)
+	sftEx, err := e.encGen.EncodeAll(e.ds.Train)
 	if err != nil {
 		return nil, err
 	}
@@ -347,7 +335,7 @@ func (e *env) runSeed(seed uint64, tune bool, chosen map[string]Point) (*SeedRun
 			if all {
 				enc = e.encAll
 			}
-			ex, err := encodeAll(enc, pairs)
+			ex, err := enc.EncodeAll(pairs)
 			if err != nil {
 				return nil, err
 			}

@@ -87,22 +87,11 @@ func Train(cfg Config, log io.Writer) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	encodeAll := func(pairs []data.Pair) ([]data.Example, error) {
-		out := make([]data.Example, 0, len(pairs))
-		for i := range pairs {
-			ex, err := enc.Encode(&pairs[i])
-			if err != nil {
-				return nil, fmt.Errorf("pair %d: %w", i, err)
-			}
-			out = append(out, ex)
-		}
-		return out, nil
-	}
-	trainEx, err := encodeAll(ds.Train)
+	trainEx, err := enc.EncodeAll(ds.Train)
 	if err != nil {
 		return nil, err
 	}
-	evalEx, err := encodeAll(ds.EvalPairs)
+	evalEx, err := enc.EncodeAll(ds.EvalPairs)
 	if err != nil {
 		return nil, err
 	}
@@ -218,7 +207,7 @@ func Train(cfg Config, log io.Writer) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	onEx, err := encodeAll(onPairs)
+	onEx, err := enc.EncodeAll(onPairs)
 	if err != nil {
 		return nil, fmt.Errorf("on-policy %w", err)
 	}
