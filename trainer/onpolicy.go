@@ -82,16 +82,12 @@ func OnPolicyPrompts(dataSeed uint64, n int, held []task.Item) ([]task.Item, err
 	}
 	rng := rand.New(rand.NewPCG(dataSeed, 0x0b0b))
 	var out []task.Item
-	for tries := 0; len(out) < n; tries++ {
-		if tries > 100*n+1000 {
-			return nil, fmt.Errorf("on_policy: could not draw %d fresh prompts", n)
-		}
-		it := task.NewItem(rng)
-		if seen[it.Prompt] {
-			continue
-		}
-		seen[it.Prompt] = true
+	err := task.DrawDistinct(rng, n, seen, "on-policy", func(it task.Item) bool {
 		out = append(out, it)
+		return true
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }

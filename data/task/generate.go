@@ -43,37 +43,24 @@ func Generate(cfg Config) (*Dataset, error) {
 	ds := &Dataset{Stats: GenStats{TiedPairs: map[string]int{}, Conflicts: map[string]int{}}}
 	seen := map[string]bool{}
 	evalRNG := rand.New(rand.NewPCG(cfg.Seed, 1))
-	for tries := 0; len(ds.Eval) < cfg.Eval; tries++ {
-		if tries > 100*cfg.Eval+1000 {
-			return nil, fmt.Errorf("task: could not draw %d distinct held-out prompts", cfg.Eval)
-		}
-		it := NewItem(evalRNG)
-		if seen[it.Prompt] {
-			continue
-		}
+	err := DrawDistinct(evalRNG, cfg.Eval, seen, "held-out", func(it Item) bool {
 		p, ok := drawPair(evalRNG, it)
-		if !ok {
-			continue
+		if ok {
+			p.Source = data.Pos{File: "eval", Line: len(ds.Eval) + 1}
+			ds.Eval = append(ds.Eval, it)
+			ds.EvalPairs = append(ds.EvalPairs, p)
 		}
-		seen[it.Prompt] = true
-		p.Source = data.Pos{File: "eval", Line: len(ds.Eval) + 1}
-		ds.Eval = append(ds.Eval, it)
-		ds.EvalPairs = append(ds.EvalPairs, p)
+		return ok
+	})
+	if err != nil {
+		return nil, err
 	}
 	trainRNG := rand.New(rand.NewPCG(cfg.Seed, 0))
-	for tries := 0; len(ds.Train) < cfg.Train; tries++ {
-		if tries > 100*cfg.Train+1000 {
-			return nil, fmt.Errorf("task: could not draw %d distinct training prompts", cfg.Train)
-		}
-		it := NewItem(trainRNG)
-		if seen[it.Prompt] {
-			continue
-		}
+	err = DrawDistinct(trainRNG, cfg.Train, seen, "training", func(it Item) bool {
 		p, ok := drawPair(trainRNG, it)
 		if !ok {
-			continue
+			return false
 		}
-		seen[it.Prompt] = true
 		p.Source = data.Pos{File: "train", Line: len(ds.Train) + 1}
 		ds.Train = append(ds.Train, p)
 		for _, d := range Dimensions() {
@@ -84,6 +71,10 @@ func Generate(cfg Config) (*Dataset, error) {
 				ds.Stats.Conflicts[d]++
 			}
 		}
+		return true
+	})
+	if err != nil {
+		return nil, err
 	}
 	return ds, nil
 }
@@ -207,4 +198,22 @@ func slip(rng *rand.Rand, answerType, format, s string) string {
 		return "ANSWER: " + s
 	}
 	return s + "."
+}
+
+// DrawDistinct draws items from rng until keep has accepted n of them, passing over the
+// prompts in seen and adding each accepted one to it; keep may draw from rng too. what
+// names the items in the error given when distinct prompts run out.
+func DrawDistinct(rng *rand.Rand, n int, seen map[string]bool, what string, keep func(Item) bool) error {
+	for tries, kept := 0, 0; kept < n; tries++ {
+		if tries > 100*n+1000 {
+			return fmt.Errorf("task: could not draw %d distinct %s prompts", n, what)
+		}
+		it := NewItem(rng)
+		if seen[it.Prompt] || !keep(it) {
+			continue
+		}
+		seen[it.Prompt] = true
+		kept++
+	}
+	return nil
 }
