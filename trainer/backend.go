@@ -23,7 +23,8 @@ const SafeGoConfig = "go:ops_sequential"
 //	webgpu            the WebGPU backend (where built in)
 //
 // An empty name takes $GOMLX_BACKEND, else "go". It never downloads anything: a missing
-// XLA plugin is an error that says what to install.
+// XLA plugin is an error that says what to install. The XLA client's memory settings come
+// from JAX's variables (XLA_PYTHON_CLIENT_PREALLOCATE, ..., see xla_options.go).
 func NewBackend(name string) (backend backends.Backend, err error) {
 	if name == "" {
 		name = os.Getenv("GOMLX_BACKEND")
@@ -55,6 +56,16 @@ func NewBackend(name string) (backend backends.Backend, err error) {
 			err = fmt.Errorf("backend %q: %v", name, r)
 		}
 	}()
+	if kind == "xla" {
+		_, config, _ := strings.Cut(name, ":")
+		var withOptions bool
+		if backend, withOptions, err = newXLAWithClientOptions(config); withOptions {
+			if err != nil {
+				return nil, fmt.Errorf("backend %q: %w%s", name, err, xlaHint(kind))
+			}
+			return backend, nil
+		}
+	}
 	backend, err = backends.NewWithConfig(name)
 	if err != nil {
 		return nil, fmt.Errorf("backend %q: %w%s", name, err, xlaHint(kind))

@@ -47,6 +47,13 @@ func TestRoundTrip(t *testing.T) {
 	raw, err := os.ReadFile(path)
 	require.NoError(t, err)
 	require.Zero(t, binary.LittleEndian.Uint64(raw)%8)
+	// Readable by others, like any file a user would share, and no temporary file left.
+	st, err := os.Stat(path)
+	require.NoError(t, err)
+	require.Equal(t, os.FileMode(0o644), st.Mode().Perm())
+	left, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	require.Len(t, left, 1)
 }
 
 func TestGoldenFile(t *testing.T) {

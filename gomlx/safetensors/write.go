@@ -105,6 +105,14 @@ func Write(path string, ts []Named, metadata map[string]string) (err error) {
 	if err = w.Flush(); err != nil {
 		return fmt.Errorf("safetensors %s: %w", path, err)
 	}
+	// Synced before the rename so that a crash leaves the old file or the whole new one;
+	// readable by others like any exported model (CreateTemp makes 0600 files).
+	if err = tmp.Sync(); err != nil {
+		return fmt.Errorf("safetensors %s: %w", path, err)
+	}
+	if err = tmp.Chmod(0o644); err != nil {
+		return fmt.Errorf("safetensors %s: %w", path, err)
+	}
 	if err = tmp.Close(); err != nil {
 		return fmt.Errorf("safetensors %s: %w", path, err)
 	}
