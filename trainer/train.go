@@ -238,10 +238,15 @@ func Train(cfg Config, log io.Writer) (*Report, error) {
 	}
 	printJudgeTable(log, report.Dimensions, names, rows, report.JudgeItems[names[0]], report.JudgeItems[names[len(names)-1]])
 	exportDir := filepath.Join(cfg.OutDir, "model")
-	if err := llm.Save(modelCtx, mcfg, exportDir).DType(dtype).Done(); err != nil {
+	if err := llm.Save(modelCtx, mcfg, exportDir).DType(dtype).SpecialTokens(tok.BOS(), tok.EOS(), tok.Pad()).Done(); err != nil {
 		return nil, fmt.Errorf("export: %w", err)
 	}
-	fmt.Fprintf(log, "exported the model in Hugging Face layout to %s; metrics in %s\n", exportDir, run.MetricsPath())
+	// The tokenizer and its chat template go with the model: transformers then reads the
+	// folder as a whole (AutoTokenizer + AutoModelForCausalLM, apply_chat_template).
+	if err := tok.SaveHF(exportDir, cfg.Data.MaxLength); err != nil {
+		return nil, fmt.Errorf("export: %w", err)
+	}
+	fmt.Fprintf(log, "exported the model, its tokenizer and chat template in Hugging Face layout to %s; metrics in %s\n", exportDir, run.MetricsPath())
 	report.Seconds = time.Since(start).Seconds()
 	return report, nil
 }

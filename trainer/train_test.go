@@ -8,7 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/amopo-engine/amopo/data"
 	"github.com/amopo-engine/amopo/gomlx/llm"
+	"github.com/amopo-engine/amopo/tokenizer"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/stretchr/testify/require"
 )
@@ -41,6 +43,15 @@ func TestTrainEndToEndAtATinySize(t *testing.T) {
 	mcfg, err := llm.Load(ctx, filepath.Join(cfg.OutDir, "model")).Done()
 	require.NoError(t, err)
 	require.Equal(t, 259, mcfg.VocabSize)
+	// ... with its tokenizer: the byte tokenizer's ids and special tokens.
+	hfTok, err := tokenizer.Load(filepath.Join(cfg.OutDir, "model"))
+	require.NoError(t, err)
+	require.Equal(t, []int{'A', ':', ' ', data.ByteEOS}, hfTok.Encode("A: <|eos|>"))
+	eos, ok := hfTok.EOS()
+	require.True(t, ok)
+	require.Equal(t, data.ByteEOS, eos)
+	_, err = os.Stat(filepath.Join(cfg.OutDir, "model", llm.GenerationConfigFile))
+	require.NoError(t, err)
 	rows := losses(t, filepath.Join(cfg.OutDir, "metrics.jsonl"))
 	require.Len(t, rows, 4+3)
 

@@ -3,6 +3,7 @@ package llm
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 
@@ -17,6 +18,8 @@ const (
 	ConfigFile       = "config.json"
 	WeightsFile      = "model.safetensors"
 	WeightsIndexFile = "model.safetensors.index.json"
+	// GenerationConfigFile holds generate()'s defaults: here the special token ids.
+	GenerationConfigFile = "generation_config.json"
 )
 
 // LoadConfig configures Load; finish with Done.
@@ -152,10 +155,11 @@ func weightFiles(dir string) (func(name string) (string, bool), error) {
 
 // SaveConfig configures Save; finish with Done.
 type SaveConfig struct {
-	ctx   *context.Context
-	cfg   *Config
-	dir   string
-	dtype dtypes.DType
+	ctx           *context.Context
+	cfg           *Config
+	dir           string
+	dtype         dtypes.DType
+	specialTokens map[string]any
 }
 
 // Save writes the model in ctx (under ctx's scope) to dir as config.json + model.safetensors,
@@ -167,6 +171,18 @@ func Save(ctx *context.Context, cfg *Config, dir string) *SaveConfig {
 // DType sets the dtype written (Float32 or BFloat16); by default the parameters' own.
 func (c *SaveConfig) DType(dtype dtypes.DType) *SaveConfig {
 	c.dtype = dtype
+	return c
+}
+
+// SpecialTokens records the tokenizer's BOS, EOS and padding ids (-1: none) in config.json
+// and in generation_config.json, where transformers' generate looks for them.
+func (c *SaveConfig) SpecialTokens(bos, eos, pad int) *SaveConfig {
+	c.specialTokens = map[string]any{}
+	for name, id := range map[string]int{"bos_token_id": bos, "eos_token_id": eos, "pad_token_id": pad} {
+		if id >= 0 {
+			c.specialTokens[name] = id
+		}
+	}
 	return c
 }
 
@@ -210,12 +226,22 @@ func (c *SaveConfig) Done() error {
 	if err := safetensors.Write(filepath.Join(c.dir, WeightsFile), named, map[string]string{"format": "pt"}); err != nil {
 		return fmt.Errorf("llm: saving: %w", err)
 	}
-	cfgJSON, err := c.cfg.HFConfig(torchName)
+	cfgJSON, err := c.cfg.hfConfig(torchName, c.specialTokens)
 	if err != nil {
 		return err
 	}
 	if err := os.WriteFile(filepath.Join(c.dir, ConfigFile), cfgJSON, 0o644); err != nil {
 		return fmt.Errorf("llm: saving: %w", err)
+	}
+	if c.specialTokens != nil {
+		gen := maps.Clone(c.specialTokens)
+		data, err := json.MarshalIndent(gen, "", "  ")
+		if err != nil {
+			return fmt.Errorf("llm: encoding %s: %w", GenerationConfigFile, err)
+		}
+		if err := os.WriteFile(filepath.Join(c.dir, GenerationConfigFile), append(data, '\n'), 0o644); err != nil {
+			return fmt.Errorf("llm: saving: %w", err)
+		}
 	}
 	return nil
 }

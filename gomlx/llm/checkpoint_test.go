@@ -113,6 +113,29 @@ func TestSaveRandomPreset(t *testing.T) {
 	cfg2.raw = nil
 	require.Equal(t, cfg, cfg2)
 	requireSameParams(t, cfg, ctx, ctx2)
+	_, err = os.Stat(filepath.Join(dir, GenerationConfigFile))
+	require.True(t, os.IsNotExist(err), "no generation config without special tokens")
+}
+
+func TestSaveSpecialTokens(t *testing.T) {
+	ctx := context.New()
+	cfg := Tiny()
+	require.NoError(t, InitRandom(ctx, cfg, 5, dtypes.Float32))
+	dir := t.TempDir()
+	require.NoError(t, Save(ctx, cfg, dir).SpecialTokens(257, 258, -1).Done())
+	var gen, hf map[string]any
+	for path, dst := range map[string]*map[string]any{GenerationConfigFile: &gen, ConfigFile: &hf} {
+		data, err := os.ReadFile(filepath.Join(dir, path))
+		require.NoError(t, err)
+		require.NoError(t, json.Unmarshal(data, dst))
+	}
+	require.Equal(t, map[string]any{"bos_token_id": 257.0, "eos_token_id": 258.0}, gen, "-1 means none")
+	require.Equal(t, 257.0, hf["bos_token_id"])
+	require.Equal(t, 258.0, hf["eos_token_id"])
+	require.NotContains(t, hf, "pad_token_id")
+	cfg2, err := Load(context.New(), dir).Done()
+	require.NoError(t, err, "the ids do not disturb loading")
+	require.Equal(t, cfg.VocabSize, cfg2.VocabSize)
 }
 
 func TestLoadF16(t *testing.T) {

@@ -201,7 +201,10 @@ func (cfg *Config) Validate() error {
 // (if it was read from one) with the architecture fields set from cfg, and the given torch dtype
 // name ("float32" or "bfloat16"). Both rope spellings are written, so that transformers 4 and 5
 // read the same theta.
-func (cfg *Config) HFConfig(torchDType string) ([]byte, error) {
+func (cfg *Config) HFConfig(torchDType string) ([]byte, error) { return cfg.hfConfig(torchDType, nil) }
+
+// hfConfig is HFConfig with extra fields set last (the special token ids of an export).
+func (cfg *Config) hfConfig(torchDType string, extra map[string]any) ([]byte, error) {
 	out := map[string]any{}
 	if cfg.raw != nil {
 		out = maps.Clone(cfg.raw)
@@ -240,6 +243,7 @@ func (cfg *Config) HFConfig(torchDType string) ([]byte, error) {
 	out["rope_theta"] = cfg.RopeTheta
 	out["dtype"] = torchDType       // transformers 5
 	out["torch_dtype"] = torchDType // transformers 4
+	maps.Copy(out, extra)
 	data, err := json.MarshalIndent(out, "", "  ")
 	if err != nil {
 		return nil, fmt.Errorf("llm: encoding config.json: %w", err)
