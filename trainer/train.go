@@ -168,7 +168,7 @@ func Train(cfg Config, log io.Writer) (*Report, error) {
 			return err
 		}
 		report.Judge[name], report.JudgeItems[name] = scores, per
-		if err := writeAnswers(filepath.Join(cfg.OutDir, "answers-"+strings.ReplaceAll(name, " ", "-")+".jsonl"), ds.Eval, answers); err != nil {
+		if err := writeAnswers(filepath.Join(cfg.OutDir, "answers-"+strings.ReplaceAll(name, " ", "-")+".jsonl"), enc, tok, ds.Eval, answers); err != nil {
 			return err
 		}
 		fmt.Fprintf(log, "%s: judge scores %s (e.g. %q -> %q)\n", name, formatScores(report.Dimensions, scores),
@@ -299,12 +299,22 @@ func formatScores(dims []string, s JudgeScores) string {
 	return out
 }
 
-// writeAnswers saves the held-out prompts, the generated answers and their judge scores,
-// so that a person can read what the scores mean.
-func writeAnswers(path string, items []task.Item, answers []string) error {
+// writeAnswers saves the held-out prompts, the text the model read (the chat-formatted
+// prompt, cut if longer than data.max_prompt_length; BOS not shown), the generated answers
+// and their judge scores, so that a person can read what the scores mean and reproduce
+// them elsewhere (cmd/train/check_export.py).
+func writeAnswers(path string, enc *data.Encoder, tok data.ByteTokenizer, items []task.Item, answers []string) error {
 	var b strings.Builder
 	for i, it := range items {
-		line, err := json.Marshal(map[string]any{"prompt": it.Prompt, "reference": it.Reference,
+		ids, err := enc.EncodePrompt(it.Prompt, nil, 0)
+		if err != nil {
+			return err
+		}
+		input := make([]int, len(ids))
+		for j, id := range ids {
+			input[j] = int(id)
+		}
+		line, err := json.Marshal(map[string]any{"prompt": it.Prompt, "input": tok.Decode(input), "reference": it.Reference,
 			"answer": answers[i], "scores": task.Judge(it.Meta, answers[i])})
 		if err != nil {
 			return err

@@ -63,4 +63,5 @@ tps = tokens / med
 print(json.dumps({"impl": "pytorch-eager", "torch": torch.__version__, "device": torch.cuda.get_device_name(),
                   "params": n_params, "first_step_s": round(first, 3), "step_s": round(med, 4),
                   "tokens_per_s": round(tps), "mfu": round(tps * flops_per_token / (a.peak_tflops * 1e12), 4),
-                  "peak_mem_gib": round(torch.cuda.max_memory_allocated() / 2**30, 2)}))
+                  "peak_allocated_gib": round(torch.cuda.max_memory_allocated() / 2**30, 2),
+                  "peak_reserved_gib": round(torch.cuda.max_memory_reserved() / 2**30, 2)}))
