@@ -2,9 +2,11 @@ package trainer
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -52,6 +54,20 @@ func TestTrainEndToEndAtATinySize(t *testing.T) {
 	require.Equal(t, data.ByteEOS, eos)
 	_, err = os.Stat(filepath.Join(cfg.OutDir, "model", llm.GenerationConfigFile))
 	require.NoError(t, err)
+	// The answers name the text the model read: the chat-formatted prompt.
+	answers, err := os.ReadFile(filepath.Join(cfg.OutDir, "answers-after-amopo.jsonl"))
+	require.NoError(t, err)
+	for _, line := range bytes.Split(bytes.TrimSpace(answers), []byte("\n")) {
+		var row struct{ Prompt, Input string }
+		require.NoError(t, json.Unmarshal(line, &row))
+		full := "Q: " + row.Prompt + "\nA: "
+		if 1+len(full) <= cfg.Data.MaxPromptLength { // BOS + the chat-formatted prompt
+			require.Equal(t, full, row.Input, "a prompt that fits is not cut")
+			continue
+		}
+		require.Equal(t, cfg.Data.MaxPromptLength, 1+len(row.Input), "a long prompt is cut to max_prompt_length")
+		require.True(t, strings.HasPrefix(row.Input, "Q: ") && strings.HasSuffix(full, row.Input[3:]), "cut from the left: %q", row.Input)
+	}
 	rows := losses(t, filepath.Join(cfg.OutDir, "metrics.jsonl"))
 	require.Len(t, rows, 4+3)
 

@@ -50,6 +50,7 @@ with torch.no_grad():
     for i, row in enumerate(rows):
         # What the engine's model read ("input": the chat-formatted prompt, cut from the left
         # when over data.max_prompt_length), after its BOS.
+        row.setdefault("input", "Q: " + row["prompt"] + "\nA: ")  # runs before the field existed
         prompt_ids = [BOS] + list(row["input"].encode("utf-8"))
         if row["input"] == "Q: " + row["prompt"] + "\nA: ":
             text = tok.apply_chat_template([{"role": "user", "content": row["prompt"]}], add_generation_prompt=True, tokenize=False)
