@@ -165,6 +165,16 @@ func (e *Encoder) EncodePrompt(prompt string, scores Scores, k int) ([]int32, er
 	return makeSequence(ids, nil).Tokens, nil
 }
 
+// PromptFits reports whether the prompt of template k fits MaxPromptLength whole, that is
+// whether EncodePrompt gives it uncut.
+func (e *Encoder) PromptFits(prompt string, scores Scores, k int) (bool, error) {
+	if k < 0 || k >= len(e.cfg.Templates) {
+		return false, fmt.Errorf("template index %d out of range [0, %d)", k, len(e.cfg.Templates))
+	}
+	ids, err := e.promptIDs(e.cfg.Templates[k], prompt, scores)
+	return len(ids) <= e.cfg.MaxPromptLength, err
+}
+
 // promptIDs renders, chat-formats and encodes the prompt of one template.
 func (e *Encoder) promptIDs(t Template, prompt string, scores Scores) ([]int, error) {
 	text, err := t.Render(prompt, scores, e.cfg.Scale)

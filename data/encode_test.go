@@ -116,6 +116,23 @@ func TestTruncationCutsThePromptOnlyAsFarAsNeeded(t *testing.T) {
 	require.False(t, ex.ResponseTruncated)
 }
 
+func TestPromptFits(t *testing.T) {
+	e := byteEncoder(t, EncodeConfig{MaxLength: 20, MaxPromptLength: 4})
+	for prompt, fits := range map[string]bool{"abcd": true, "abcde": false} {
+		got, err := e.PromptFits(prompt, nil, 0)
+		require.NoError(t, err)
+		require.Equal(t, fits, got, prompt)
+		ids, err := e.EncodePrompt(prompt, nil, 0)
+		require.NoError(t, err)
+		require.Equal(t, fits, text(ids) == prompt, "PromptFits agrees with EncodePrompt on %q", prompt)
+	}
+	fits, err := e.PromptFits("ab", Scores{"helpfulness": 3}, 1) // "#3 ab": 5 tokens
+	require.NoError(t, err)
+	require.False(t, fits)
+	_, err = e.PromptFits("ab", nil, 2)
+	require.ErrorContains(t, err, "out of range")
+}
+
 func TestTruncationFallsBackToTokensWhenTheWrapperIsTooLong(t *testing.T) {
 	e := byteEncoder(t, EncodeConfig{
 		MaxLength: 10, MaxPromptLength: 5, AddBOS: true, BOS: ByteBOS,

@@ -151,6 +151,11 @@ func Train(cfg Config, log io.Writer) (*Report, error) {
 	}
 	fmt.Fprintf(log, "data: built-in task, %d training pairs (%d SFT batches of %d), %d of them preference pairs, %d on-policy prompts, %d held-out prompts, K = %d %v\n",
 		len(trainEx), sftSrc.NumBatches(), cfg.SFT.BatchSize, len(genEx), cfg.OnPolicy.Prompts, len(ds.Eval), len(dims), dims)
+	if note, err := truncationNote(enc, trainEx, ds.Eval, cfg.Data); err != nil {
+		return nil, err
+	} else if note != "" {
+		fmt.Fprintln(log, note)
+	}
 	fmt.Fprintf(log, "loss: %s, policy %s, beta %g, gamma %g, lambda %g, length-normalised %v, NLL term on the chosen answers %g\n",
 		params.Loss, params.Policy, params.Beta, params.Gamma, params.Lambda, params.LengthNormalize, params.NLLWeight)
 	if cfg.Resume {
@@ -323,4 +328,36 @@ func writeAnswers(path string, enc *data.Encoder, tok data.ByteTokenizer, items 
 		b.WriteByte('\n')
 	}
 	return writeAtomic(path, []byte(b.String()))
+}
+
+// truncationNote says how much of the data the length limits cut: training pairs whose
+// prompt or responses were cut, and held-out prompts that lose their beginning at
+// generation (the judge then scores answers to questions the model did not fully see).
+// Empty when nothing is cut.
+func truncationNote(enc *data.Encoder, train []data.Example, heldOut []task.Item, dc DataConfig) (string, error) {
+	var prompts, responses, cut int
+	for _, ex := range train {
+		if ex.PromptTruncated {
+			prompts++
+		}
+		if ex.ResponseTruncated {
+			responses++
+		}
+	}
+	for _, it := range heldOut {
+		fits, err := enc.PromptFits(it.Prompt, nil, 0)
+		if err != nil {
+			return "", err
+		}
+		if !fits {
+			cut++
+		}
+	}
+	if prompts+responses+cut == 0 {
+		return "", nil
+	}
+	pct := func(n, of int) float64 { return 100 * float64(n) / float64(max(of, 1)) }
+	return fmt.Sprintf("truncation (data.max_length %d, data.max_prompt_length %d): %.0f%% of training pairs had the prompt cut "+
+		"and %.0f%% a response cut; %.0f%% of held-out prompts are cut from the left at generation (raise the limits to keep them whole)",
+		dc.MaxLength, dc.MaxPromptLength, pct(prompts, len(train)), pct(responses, len(train)), pct(cut, len(heldOut))), nil
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/amopo-engine/amopo/data"
+	"github.com/amopo-engine/amopo/data/task"
 	"github.com/amopo-engine/amopo/gomlx/llm"
 	"github.com/amopo-engine/amopo/tokenizer"
 	"github.com/gomlx/gomlx/pkg/ml/context"
@@ -37,6 +38,7 @@ func TestTrainEndToEndAtATinySize(t *testing.T) {
 	require.NoError(t, err, log.String())
 	require.Contains(t, log.String(), "after SFT")
 	require.Contains(t, log.String(), "MFU")
+	require.Regexp(t, `truncation \(data.max_length 96, data.max_prompt_length 64\): \d+% of training pairs .* \d+% of held-out prompts are cut`, log.String())
 	for _, stage := range []string{"after SFT", "after amopo"} {
 		require.Len(t, report.Judge[stage], 3, stage)
 	}
@@ -159,5 +161,30 @@ func TestSafeExecutorDoesNotHang(t *testing.T) {
 		require.NoError(t, err)
 	case <-time.After(4 * time.Minute):
 		t.Fatalf("training hung on backend %q:\n%s", SafeGoConfig, log.String())
+	}
+}
+
+func TestTruncationNote(t *testing.T) {
+	tok := data.ByteTokenizer{}
+	items := []task.Item{{Prompt: "add 2 and 3."}, {Prompt: strings.Repeat("long prompt ", 10)}}
+	for _, c := range []struct {
+		maxLen, maxPrompt int
+		want              string
+	}{
+		{96, 64, "50% of held-out prompts are cut"},
+		{200, 150, ""},
+	} {
+		enc, err := data.NewEncoder(data.EncodeConfig{Tokenizer: tok, Chat: data.UserTurn(tok.ApplyChatTemplate),
+			Templates: task.Templates(), MaxLength: c.maxLen, MaxPromptLength: c.maxPrompt, EOS: tok.EOS(), AddBOS: true, BOS: tok.BOS()})
+		require.NoError(t, err)
+		note, err := truncationNote(enc, []data.Example{{PromptTruncated: c.want != ""}, {}}, items,
+			DataConfig{MaxLength: c.maxLen, MaxPromptLength: c.maxPrompt})
+		require.NoError(t, err)
+		if c.want == "" {
+			require.Empty(t, note)
+			continue
+		}
+		require.Contains(t, note, c.want)
+		require.Contains(t, note, "50% of training pairs had the prompt cut")
 	}
 }
