@@ -188,3 +188,15 @@ func TestTruncationNote(t *testing.T) {
 		require.Contains(t, note, "50% of training pairs had the prompt cut")
 	}
 }
+
+// TestShippedConfigs: the config files that docs point to load over the defaults, change
+// what they say and validate.
+func TestShippedConfigs(t *testing.T) {
+	cfg := Defaults()
+	require.NoError(t, LoadConfig("../cmd/train/full-prompts.yaml", &cfg))
+	require.NoError(t, cfg.Validate())
+	require.Equal(t, 130, cfg.Data.MaxLength)
+	require.Equal(t, 96, cfg.Data.MaxPromptLength)
+	require.InDelta(t, 1e-3, cfg.Pref.Optimizer.LR, 1e-12)
+	require.Equal(t, Defaults().SFT, cfg.SFT, "the rest stays the default")
+}
