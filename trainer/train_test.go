@@ -70,6 +70,24 @@ func TestTrainEndToEndAtATinySize(t *testing.T) {
 		require.Equal(t, cfg.Data.MaxPromptLength, 1+len(row.Input), "a long prompt is cut to max_prompt_length")
 		require.True(t, strings.HasPrefix(row.Input, "Q: ") && strings.HasSuffix(full, row.Input[3:]), "cut from the left: %q", row.Input)
 	}
+	// What cmd/train/check_export.py relies on: the exported weights, given BOS + the
+	// recorded input, generate the recorded answers greedily.
+	var prompts [][]int32
+	var want []string
+	for _, line := range bytes.Split(bytes.TrimSpace(answers), []byte("\n")) {
+		var row struct{ Input, Answer string }
+		require.NoError(t, json.Unmarshal(line, &row))
+		ids := []int32{data.ByteBOS}
+		for _, b := range []byte(row.Input) {
+			ids = append(ids, int32(b))
+		}
+		prompts, want = append(prompts, ids), append(want, row.Answer)
+	}
+	outs, err := llm.Generate(toyBackend(t), ctx, mcfg, prompts).MaxNewTokens(32).EOS(data.ByteEOS).PadID(data.BytePad).Done()
+	require.NoError(t, err)
+	for i, ids := range outs {
+		require.Equal(t, want[i], decodeUntilEOS(data.ByteTokenizer{}, ids), "answer %d", i)
+	}
 	rows := losses(t, filepath.Join(cfg.OutDir, "metrics.jsonl"))
 	require.Len(t, rows, 4+3)
 
