@@ -127,7 +127,6 @@ type env struct {
 	encAll   *data.Encoder // K = 4 templates
 	encGen   *data.Encoder // the general template only
 	mcfg     *llm.Config
-	dtype    dtypes.DType
 }
 
 func newEnv(cfg Config, backend backends.Backend, log io.Writer) (*env, error) {
@@ -162,13 +161,8 @@ func newEnv(cfg Config, backend backends.Backend, log io.Writer) (*env, error) {
 	if e.mcfg, err = trainer.PresetConfig(cfg.Model.Preset, e.tok.VocabSize()); err != nil {
 		return nil, err
 	}
-	switch cfg.Model.DType {
-	case "", "f32":
-		e.dtype = dtypes.Float32
-	case "bf16":
-		e.dtype = dtypes.BFloat16
-	default:
-		return nil, fmt.Errorf("model.dtype: unknown %q (f32 or bf16)", cfg.Model.DType)
+	if _, err = trainer.SetPrecision(e.mcfg, cfg.Model.DType); err != nil {
+		return nil, err
 	}
 	return e, nil
 }
@@ -209,7 +203,7 @@ func snapshot(ctx *context.Context) (map[string]*tensors.Tensor, error) {
 // restore makes a fresh context holding the snapshot's model (and no optimizer state).
 func (e *env) restore(snap map[string]*tensors.Tensor, seed uint64) (*context.Context, error) {
 	ctx := context.New()
-	if err := llm.InitRandom(ctx.In("model"), e.mcfg, seed, e.dtype); err != nil {
+	if err := llm.InitRandom(ctx.In("model"), e.mcfg, seed, dtypes.Float32); err != nil { // master weights
 		return nil, err
 	}
 	n := 0
@@ -275,7 +269,7 @@ func (e *env) runSeed(seed uint64, tune bool, chosen map[string]Point) (*SeedRun
 	// SFT once.
 	t0 := time.Now()
 	ctx := context.New()
-	if err := llm.InitRandom(ctx.In("model"), e.mcfg, seed, e.dtype); err != nil {
+	if err := llm.InitRandom(ctx.In("model"), e.mcfg, seed, dtypes.Float32); err != nil { // master weights
 		return nil, err
 	}
 	sftEx, err := e.encGen.EncodeAll(e.ds.Train)

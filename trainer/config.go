@@ -42,7 +42,7 @@ type Config struct {
 type ModelConfig struct {
 	Preset string `json:"preset" yaml:"preset" help:"random-init model: tiny (default), small, qwen2.5-0.5b; ignored when dir is set"`
 	Dir    string `json:"dir" yaml:"dir" help:"a Hugging Face checkpoint directory (config.json + model.safetensors)"`
-	DType  string `json:"dtype" yaml:"dtype" help:"compute dtype: f32 or bf16"`
+	DType  string `json:"dtype" yaml:"dtype" help:"f32, or bf16: mixed precision (float32 master weights and optimizer, bfloat16 compute, bf16 export)"`
 }
 
 // DataConfig selects the data.

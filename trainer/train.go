@@ -32,6 +32,23 @@ type Report struct {
 	Interrupted bool
 }
 
+// SetPrecision applies model.dtype to a model config and returns the compute dtype: "f32"
+// (or "") computes in float32; "bf16" is mixed precision, as PyTorch users run it: float32
+// master weights (initialise and checkpoint in float32) and bfloat16 compute
+// (cfg.ComputeDType), so that updates smaller than bf16's 1/256 resolution are not lost.
+// The export is written in the compute dtype.
+func SetPrecision(mcfg *llm.Config, name string) (dtypes.DType, error) {
+	switch name {
+	case "", "f32":
+		mcfg.ComputeDType = dtypes.InvalidDType
+		return dtypes.Float32, nil
+	case "bf16":
+		mcfg.ComputeDType = dtypes.BFloat16
+		return dtypes.BFloat16, nil
+	}
+	return dtypes.InvalidDType, fmt.Errorf("model.dtype: unknown %q (f32 or bf16)", name)
+}
+
 // PresetConfig is the model of --model.preset, sized for the tokenizer's vocabulary.
 func PresetConfig(name string, vocab int) (*llm.Config, error) {
 	switch name {
@@ -115,15 +132,13 @@ func Train(cfg Config, log io.Writer) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	dtype := dtypes.Float32
-	if cfg.Model.DType == "bf16" {
-		dtype = dtypes.BFloat16
-	} else if cfg.Model.DType != "f32" && cfg.Model.DType != "" {
-		return nil, fmt.Errorf("model.dtype: unknown %q (f32 or bf16)", cfg.Model.DType)
+	dtype, err := SetPrecision(mcfg, cfg.Model.DType)
+	if err != nil {
+		return nil, err
 	}
 	ctx := context.New()
 	modelCtx := ctx.In("model")
-	if err := llm.InitRandom(modelCtx, mcfg, cfg.Seed, dtype); err != nil {
+	if err := llm.InitRandom(modelCtx, mcfg, cfg.Seed, dtypes.Float32); err != nil {
 		return nil, err
 	}
 	model := func(ctx *context.Context, tokens, attention, positions *Node) *Node {

@@ -13,6 +13,8 @@ import (
 	"fmt"
 	"maps"
 	"os"
+
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
 )
 
 // Supported model types (config.json "model_type").
@@ -37,6 +39,12 @@ type Config struct {
 	QKVBias               bool // biases of q_proj, k_proj and v_proj (always for Qwen2)
 	OutputBias            bool // bias of o_proj (Llama with attention_bias)
 	MaxPositionEmbeddings int  // informational: nothing in the graph depends on it
+
+	// ComputeDType, when set, is the dtype the forward pass computes in whatever the stored
+	// parameters' dtype: float32 parameters with BFloat16 compute is mixed precision (the
+	// optimizer updates float32 master weights; bf16 weights would round away updates below
+	// 1/256 of their size). Not read from nor written to config.json.
+	ComputeDType dtypes.DType
 
 	// RopeFreqsBF16 rounds RoPE's inverse frequencies to bfloat16. transformers keeps them in
 	// a non-persistent buffer that model.to(torch.bfloat16) casts with the weights (and a later

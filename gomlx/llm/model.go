@@ -96,7 +96,7 @@ type kvCache struct {
 // that slices activations, so it is for inference only.
 func forward(ctx *context.Context, cfg *Config, tokens, positions, mask *Node, caches []*kvCache, lastOnly bool) *Node {
 	g := tokens.Graph()
-	embed := param(ctx, g, "model.embed_tokens.weight", cfg.VocabSize, cfg.HiddenSize)
+	embed := param(ctx, cfg, g, "model.embed_tokens.weight", cfg.VocabSize, cfg.HiddenSize)
 	dtype := embed.DType()
 	if tokens.Rank() != 2 || !tokens.DType().IsInt() {
 		panic(errors.Errorf("llm.Forward: tokens must be integer ids [N, S], got %s", tokens.Shape()))
@@ -116,13 +116,15 @@ func forward(ctx *context.Context, cfg *Config, tokens, positions, mask *Node, c
 	x = rmsNorm(ctx, cfg, "model.norm", x)
 	head := embed
 	if !cfg.TieWordEmbeddings {
-		head = param(ctx, g, "lm_head.weight", cfg.VocabSize, cfg.HiddenSize)
+		head = param(ctx, cfg, g, "lm_head.weight", cfg.VocabSize, cfg.HiddenSize)
 	}
 	return DotGeneral(x, []int{-1}, nil, head, []int{1}, nil) // [N, S, V]
 }
 
-// param returns the value of a parameter, checking its shape; it panics if it is missing.
-func param(ctx *context.Context, g *Graph, hfName string, dims ...int) *Node {
+// param returns the value of a parameter, checking its shape, in cfg.ComputeDType when that
+// is set (the gradient flows back through the conversion to the stored parameter); it
+// panics if the parameter is missing.
+func param(ctx *context.Context, cfg *Config, g *Graph, hfName string, dims ...int) *Node {
 	v := Variable(ctx, hfName)
 	if v == nil {
 		panic(errors.Errorf("llm: parameter %s not found in context scope %q: load a checkpoint or call InitRandom", hfName, ctx.Scope()))
@@ -130,15 +132,19 @@ func param(ctx *context.Context, g *Graph, hfName string, dims ...int) *Node {
 	if !shapes.Make(v.DType(), dims...).Equal(v.Shape()) {
 		panic(errors.Errorf("llm: parameter %s has shape %s, the config wants %v", hfName, v.Shape(), dims))
 	}
-	return v.ValueGraph(g)
+	value := v.ValueGraph(g)
+	if cfg.ComputeDType != dtypes.InvalidDType && value.DType() != cfg.ComputeDType {
+		value = ConvertDType(value, cfg.ComputeDType)
+	}
+	return value
 }
 
 // linear applies a Hugging Face Linear: x @ W^T (+ b), W being [out, in].
-func linear(ctx *context.Context, name string, x *Node, out, in int, bias bool) *Node {
-	w := param(ctx, x.Graph(), name+".weight", out, in)
+func linear(ctx *context.Context, cfg *Config, name string, x *Node, out, in int, bias bool) *Node {
+	w := param(ctx, cfg, x.Graph(), name+".weight", out, in)
 	y := DotGeneral(x, []int{-1}, nil, w, []int{1}, nil)
 	if bias {
-		y = Add(y, ExpandLeftToRank(param(ctx, x.Graph(), name+".bias", out), y.Rank()))
+		y = Add(y, ExpandLeftToRank(param(ctx, cfg, x.Graph(), name+".bias", out), y.Rank()))
 	}
 	return y
 }
@@ -146,7 +152,7 @@ func linear(ctx *context.Context, name string, x *Node, out, in int, bias bool) 
 // rmsNorm computes in float32 and multiplies by the weight in the input dtype, like
 // transformers' Qwen2RMSNorm / LlamaRMSNorm.
 func rmsNorm(ctx *context.Context, cfg *Config, name string, x *Node) *Node {
-	w := param(ctx, x.Graph(), name+".weight", cfg.HiddenSize)
+	w := param(ctx, cfg, x.Graph(), name+".weight", cfg.HiddenSize)
 	dtype := x.DType()
 	xf := ConvertDType(x, dtypes.Float32)
 	variance := ReduceAndKeep(Square(xf), ReduceMean, -1)
@@ -165,9 +171,9 @@ func decoderLayer(ctx *context.Context, cfg *Config, name string, x, cos, sin, m
 // mlp is the SwiGLU feed-forward: down(silu(gate(x)) * up(x)).
 func mlp(ctx *context.Context, cfg *Config, name string, x *Node) *Node {
 	h, im := cfg.HiddenSize, cfg.IntermediateSize
-	gate := linear(ctx, name+".gate_proj", x, im, h, false)
-	up := linear(ctx, name+".up_proj", x, im, h, false)
-	return linear(ctx, name+".down_proj", Mul(Mul(gate, Sigmoid(gate)), up), h, im, false)
+	gate := linear(ctx, cfg, name+".gate_proj", x, im, h, false)
+	up := linear(ctx, cfg, name+".up_proj", x, im, h, false)
+	return linear(ctx, cfg, name+".down_proj", Mul(Mul(gate, Sigmoid(gate)), up), h, im, false)
 }
 
 // attention is grouped-query self-attention with RoPE. Query heads are viewed as
@@ -177,9 +183,9 @@ func attention(ctx *context.Context, cfg *Config, name string, x, cos, sin, mask
 	n, s := x.Shape().Dimensions[0], x.Shape().Dimensions[1]
 	h, d, kvh := cfg.HiddenSize, cfg.HeadDim, cfg.NumKVHeads
 	grp := cfg.NumHeads / kvh
-	q := linear(ctx, name+".q_proj", x, cfg.NumHeads*d, h, cfg.QKVBias)
-	k := linear(ctx, name+".k_proj", x, kvh*d, h, cfg.QKVBias)
-	v := linear(ctx, name+".v_proj", x, kvh*d, h, cfg.QKVBias)
+	q := linear(ctx, cfg, name+".q_proj", x, cfg.NumHeads*d, h, cfg.QKVBias)
+	k := linear(ctx, cfg, name+".k_proj", x, kvh*d, h, cfg.QKVBias)
+	v := linear(ctx, cfg, name+".v_proj", x, kvh*d, h, cfg.QKVBias)
 	q = applyRope(Reshape(q, n, s, kvh, grp, d), InsertAxes(cos, 2, 2), InsertAxes(sin, 2, 2))
 	k = applyRope(Reshape(k, n, s, kvh, d), InsertAxes(cos, 2), InsertAxes(sin, 2))
 	v = Reshape(v, n, s, kvh, d)
@@ -211,7 +217,7 @@ func attention(ctx *context.Context, cfg *Config, name string, x, cos, sin, mask
 	probs := ConvertDType(Softmax(scores, -1), v.DType())
 	out := DotGeneral(probs, []int{4}, []int{0, 1}, v, []int{1}, []int{0, 2}) // [N, KVH, S, G, D]
 	out = Reshape(TransposeAllAxes(out, 0, 2, 1, 3, 4), n, s, cfg.NumHeads*d)
-	return linear(ctx, name+".o_proj", out, h, cfg.NumHeads*d, cfg.OutputBias)
+	return linear(ctx, cfg, name+".o_proj", out, h, cfg.NumHeads*d, cfg.OutputBias)
 }
 
 // ropeTables returns cos and sin [N, S, D] for the positions, computed in float32 like
