@@ -183,6 +183,7 @@ func Train(cfg Config, log io.Writer) (*Report, error) {
 
 	report := &Report{Judge: map[string]JudgeScores{}, JudgeItems: map[string][]data.Scores{}, Dimensions: task.Dimensions(), ModelParams: mcfg.NumParams()}
 	judge := func(name string) error {
+		judgeStart := time.Now()
 		scores, per, answers, err := judgeEval(backend, modelCtx, mcfg, enc, tok, ds.Eval, 32)
 		if err != nil {
 			return err
@@ -191,8 +192,8 @@ func Train(cfg Config, log io.Writer) (*Report, error) {
 		if err := writeAnswers(filepath.Join(cfg.OutDir, "answers-"+strings.ReplaceAll(name, " ", "-")+".jsonl"), enc, tok, ds.Eval, answers); err != nil {
 			return err
 		}
-		fmt.Fprintf(log, "%s: judge scores %s (e.g. %q -> %q)\n", name, formatScores(report.Dimensions, scores),
-			ds.Eval[0].Prompt, answers[0])
+		fmt.Fprintf(log, "%s: judge scores %s (e.g. %q -> %q) [%d prompts in %.0f s]\n", name, formatScores(report.Dimensions, scores),
+			ds.Eval[0].Prompt, answers[0], len(ds.Eval), time.Since(judgeStart).Seconds())
 		row := map[string]float64{}
 		for d, s := range scores {
 			row["judge/"+d] = s
