@@ -10,6 +10,7 @@
 package spec
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -126,7 +127,7 @@ func ParseLoss(s string) (LossName, error) {
 		}
 	}
 	if why, ok := refusedLosses[s]; ok {
-		return "", fmt.Errorf("loss %s", why)
+		return "", errors.New(why)
 	}
 	return "", fmt.Errorf("unknown loss %q (known: %s)", s, joinNames(Losses()))
 }
