@@ -121,6 +121,10 @@ func (b *Builder) Gamma(gamma float64) *Builder { b.params.Gamma = gamma; return
 // LengthNormalize chooses mean (true) or summed (false) sequence log-probs.
 func (b *Builder) LengthNormalize(on bool) *Builder { b.params.LengthNormalize = on; return b }
 
+// ObjectiveWeights sets MODPO's w = [w_k, w_-k...]: the trained objective's weight, then
+// one per margin reward (Inputs.MarginRewards has len(w) - 1 of them per response).
+func (b *Builder) ObjectiveWeights(w ...float64) *Builder { b.params.ObjectiveWeights = w; return b }
+
 // Policy selects the weight policy; weights are the ratios of the fixed policy.
 func (b *Builder) Policy(name spec.PolicyName, weights ...float64) *Builder {
 	b.params.Policy, b.params.Weights = name, weights

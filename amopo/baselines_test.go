@@ -56,8 +56,8 @@ func TestMODPOMarginRewardsAreCheckedAndGuarded(t *testing.T) {
 	p := spec.Defaults(spec.MODPO)
 	_, err := runBaseline(t, p, func(x baselineInputs) Inputs { return Inputs{Logps: x.lp, Mask: x.m, RefSums: x.ref} })
 	require.ErrorContains(t, err, `loss "modpo" needs Inputs.MarginRewards [2 1 2 1]`)
-	three := p
-	three.ObjectiveWeights = []float64{0.5, 0.25, 0.25}
+	three := New(Inputs{}).Loss(spec.MODPO).Dimensions("general").ObjectiveWeights(0.5, 0.25, 0.25).params
+	require.Equal(t, 2, three.MarginRewardCount())
 	_, err = runBaseline(t, three, func(x baselineInputs) Inputs {
 		return Inputs{Logps: x.lp, Mask: x.m, RefSums: x.ref, MarginRewards: x.margins}
 	})
