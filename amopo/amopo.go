@@ -5,7 +5,8 @@
 // A model scores 2*K sequences per preference pair: the chosen and the rejected
 // response, each under the K dimension templates x*_k = f(x, d_k). TokenLogProbs turns
 // its logits into per-token log-probs of the response tokens; New(...).Done() turns
-// those into the loss of the whole family (AMoPO, SimPO, DPO, ORPO, CPO, Cal-DPO), the
+// those into the loss of the whole family (AMoPO with or without a reference model,
+// SimPO, DPO, ORPO, contrastive and controllable CPO, Cal-DPO, MODPO), the
 // adaptive weights of a pluggable policy, and the metrics a trainer logs:
 //
 //	logps, mask := amopo.TokenLogProbs(logits, tokens, responseMask) // [B*K*2, S]
@@ -38,8 +39,18 @@ type Inputs struct {
 	// Mask [B, K, 2, T]: 1 (or true) where a slot holds a response token.
 	Mask *Node
 	// RefSums [B, K, 2]: the reference model's summed log-probs of the same response tokens
-	// (computed once before training). Needed by DPO and Cal-DPO only.
+	// under the same prompt (computed once before training). Needed by the losses with
+	// spec.LossName.NeedsReference, except controllable-cpo (ControlRefSums).
 	RefSums *Node
+	// ControlRefSums [B, K, 2]: controllable CPO's reference, the reference model's summed
+	// log-probs of the response tokens given the control-token prompt (c, x), while Logps
+	// are the policy's given x. A separate input, so that a trainer that scores the
+	// reference on the policy's prompt (DPO's RefSums) cannot pass it for this loss.
+	ControlRefSums *Node
+	// MarginRewards [B, K, 2, M]: MODPO's margin rewards, the rewards of the chosen (axis 2
+	// index 0) and rejected response on the M other objectives (e.g. a reward model's
+	// outputs, or the data's per-dimension scores), M = len(ObjectiveWeights) - 1.
+	MarginRewards *Node
 	// Noise [B, K, 2]: standard normal draws for the sampled policies (gaussian,
 	// gaussian-split); see NoiseTensor. Ignored by fixed and uniform.
 	Noise *Node
@@ -110,6 +121,10 @@ func (b *Builder) Gamma(gamma float64) *Builder { b.params.Gamma = gamma; return
 // LengthNormalize chooses mean (true) or summed (false) sequence log-probs.
 func (b *Builder) LengthNormalize(on bool) *Builder { b.params.LengthNormalize = on; return b }
 
+// ObjectiveWeights sets MODPO's w = [w_k, w_-k...]: the trained objective's weight, then
+// one per margin reward (Inputs.MarginRewards has len(w) - 1 of them per response).
+func (b *Builder) ObjectiveWeights(w ...float64) *Builder { b.params.ObjectiveWeights = w; return b }
+
 // Policy selects the weight policy; weights are the ratios of the fixed policy.
 func (b *Builder) Policy(name spec.PolicyName, weights ...float64) *Builder {
 	b.params.Policy, b.params.Weights = name, weights
@@ -162,13 +177,18 @@ func checkInputs(p *spec.Params, in *Inputs) {
 		panicf("amopo: Inputs.Mask shape %s does not match Inputs.Logps %s", ms, ls)
 	}
 	bk2 := ls.Dimensions[:3]
-	if p.Loss.NeedsReference() {
+	if p.Loss.ControlReference() {
+		checkControlInputs(p, in, bk2)
+	} else if p.Loss.NeedsReference() {
 		if in.RefSums == nil {
 			panicf("amopo: loss %q needs Inputs.RefSums [B, K, 2], the reference model's summed log-probs", p.Loss)
 		}
 		if !equalDims(in.RefSums.Shape().Dimensions, bk2) {
 			panicf("amopo: Inputs.RefSums must be %v, got %s", bk2, in.RefSums.Shape())
 		}
+	}
+	if p.Loss.NeedsMarginRewards() {
+		checkMarginInputs(p, in, bk2)
 	}
 	if p.Policy.Sampled() {
 		if in.Noise == nil {

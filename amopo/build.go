@@ -29,8 +29,13 @@ func build(p *spec.Params, in *Inputs, loss PreferenceLoss, policy WeightPolicy)
 	sideOK := LogicalAnd(GreaterThan(counts, ScalarZero(counts.Graph(), dtype)), IsFinite(ReduceSum(masked, -1)))
 	var refSums *Node
 	if p.Loss.NeedsReference() {
-		refSums = asDType(in.RefSums, dtype)
+		refSums = asDType(referenceSums(p, in), dtype)
 		sideOK = LogicalAnd(sideOK, IsFinite(refSums))
+	}
+	var margins *Node // MODPO's [B, K, 2, M]
+	if p.Loss.NeedsMarginRewards() {
+		margins = asDType(in.MarginRewards, dtype)
+		sideOK = LogicalAnd(sideOK, LogicalAll(IsFinite(margins), -1))
 	}
 	pairOK := GreaterThan(ReduceMin(ConvertDType(sideOK, dtype), -1), ConstAsDType(logps.Graph(), dtype, 0.5)) // [B, K]
 	safe := Where(pairOK, masked, zeros)
@@ -53,6 +58,11 @@ func build(p *spec.Params, in *Inputs, loss PreferenceLoss, policy WeightPolicy)
 			refSums = Div(refSums, safeCounts)
 		}
 		s.RefChosen, s.RefRejected = pick(refSums, 0), pick(refSums, 1)
+	}
+	if margins != nil {
+		margins = Where(BroadcastToShape(InsertAxes(pairOK, -1, -1), margins.Shape()), margins, ZerosLike(margins))
+		sides := TransposeAllAxes(margins, 0, 1, 3, 2) // [B, K, M, 2]: pick selects the side
+		s.MarginChosen, s.MarginRejected = pick(sides, 0), pick(sides, 1)
 	}
 
 	terms := loss.PairTerms(s, p)
@@ -91,4 +101,13 @@ func build(p *spec.Params, in *Inputs, loss PreferenceLoss, policy WeightPolicy)
 		InvalidPairs:     ReduceAllSum(ConvertDType(LogicalNot(pairOK), dtypes.Int32)),
 		params:           *p,
 	}
+}
+
+// referenceSums is the reference input of the loss: ControlRefSums for controllable CPO
+// (the reference given the control-token prompt), RefSums for the others.
+func referenceSums(p *spec.Params, in *Inputs) *Node {
+	if p.Loss.ControlReference() {
+		return in.ControlRefSums
+	}
+	return in.RefSums
 }

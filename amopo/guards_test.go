@@ -44,7 +44,7 @@ func guardCase() (logps, mask []float64) {
 func TestInvalidPairsAreCountedNotNaN(t *testing.T) {
 	be := newBackend(t)
 	logps, mask := guardCase()
-	for _, loss := range []spec.LossName{spec.AMoPO, spec.ORPO, spec.CPO} {
+	for _, loss := range []spec.LossName{spec.AMoPO, spec.ORPO, spec.ContrastiveCPO} {
 		p := spec.Defaults(loss)
 		p.Dimensions = []string{"a", "b"}
 		p.Policy = spec.Gaussian

@@ -12,6 +12,9 @@ import (
 // Packed are host tensors of a batch of pairs in the layout of Inputs.
 type Packed struct {
 	Logps, Mask, RefSums, Noise *tensors.Tensor
+	// MarginRewards [B, K, 2, M] are MODPO's margin rewards ([B, K, 2, 1] zeros for the
+	// other losses). RefSums hold controllable CPO's reference on (c, x) for that loss.
+	MarginRewards *tensors.Tensor
 	// Lengths[b][k][side] are the token counts, to unpack per-token results.
 	Lengths [][][2]int
 }
@@ -55,11 +58,12 @@ func Pack(p *spec.Params, batch []spec.Pair) (*Packed, error) {
 		}
 	}
 	return &Packed{
-		Logps:   tensors.FromFlatDataAndDimensions(logps, nb, k, 2, width),
-		Mask:    tensors.FromFlatDataAndDimensions(mask, nb, k, 2, width),
-		RefSums: tensors.FromFlatDataAndDimensions(refs, nb, k, 2),
-		Noise:   tensors.FromFlatDataAndDimensions(spec.Noise(p.Seed, p.Step, nb, k), nb, k, 2),
-		Lengths: lengths,
+		Logps:         tensors.FromFlatDataAndDimensions(logps, nb, k, 2, width),
+		Mask:          tensors.FromFlatDataAndDimensions(mask, nb, k, 2, width),
+		RefSums:       tensors.FromFlatDataAndDimensions(refs, nb, k, 2),
+		Noise:         tensors.FromFlatDataAndDimensions(spec.Noise(p.Seed, p.Step, nb, k), nb, k, 2),
+		MarginRewards: packMargins(p, batch),
+		Lengths:       lengths,
 	}, nil
 }
 
@@ -84,8 +88,8 @@ func Evaluate(backend backends.Backend, p *spec.Params, batch []spec.Pair, withG
 		return nil, nil, err
 	}
 	params := *p
-	exec, err := NewExec(backend, func(logps, mask, refSums, noise *Node) []*Node {
-		out := New(Inputs{Logps: logps, Mask: mask, RefSums: refSums, Noise: noise}).Params(params).Done()
+	exec, err := NewExec(backend, func(logps, mask, refSums, noise, margins *Node) []*Node {
+		out := New(inputsFor(&params, logps, mask, refSums, noise, margins)).Params(params).Done()
 		nodes := []*Node{out.Loss, out.NLL, out.PairLosses, out.Alpha, out.Raw, out.Mu, out.Sigma,
 			out.ChosenRewards, out.RejectedRewards, out.ChosenLogps, out.RejectedLogps,
 			out.NonFiniteWeights, out.InvalidPairs}
@@ -98,7 +102,7 @@ func Evaluate(backend backends.Backend, p *spec.Params, batch []spec.Pair, withG
 		return nil, nil, fmt.Errorf("amopo.Evaluate: %w", err)
 	}
 	defer exec.Finalize()
-	outs, err := exec.Exec(packed.Logps, packed.Mask, packed.RefSums, packed.Noise)
+	outs, err := exec.Exec(packed.Logps, packed.Mask, packed.RefSums, packed.Noise, packed.MarginRewards)
 	if err != nil {
 		return nil, nil, fmt.Errorf("amopo.Evaluate: %w", err)
 	}

@@ -13,8 +13,12 @@ type Sequences struct {
 	// ChosenMean, RejectedMean: the mean per-token log-probs m.
 	ChosenMean, RejectedMean *Node
 	// RefChosen, RefRejected: the reference sequence log-probs, reduced like s; nil for
-	// losses that need no reference.
+	// losses that need no reference. For controllable-cpo they come from
+	// Inputs.ControlRefSums (the reference given the control-token prompt).
 	RefChosen, RefRejected *Node
+	// MarginChosen, MarginRejected [B, K, M]: MODPO's margin rewards of the other
+	// objectives (zero for an invalid pair); nil for the other losses.
+	MarginChosen, MarginRejected *Node
 }
 
 // PairTerms are what a preference loss returns per pair, [B, K] each.
@@ -41,12 +45,16 @@ func LossFor(name spec.LossName) PreferenceLoss {
 	switch name {
 	case spec.AMoPO, spec.SimPO:
 		return PreferenceLossFunc(simpoTerms)
-	case spec.DPO:
+	case spec.DPO, spec.ControllableCPO:
 		return PreferenceLossFunc(dpoTerms)
 	case spec.CalDPO:
 		return PreferenceLossFunc(calDPOTerms)
-	case spec.CPO:
+	case spec.ContrastiveCPO:
 		return PreferenceLossFunc(cpoTerms)
+	case spec.MODPO:
+		return PreferenceLossFunc(modpoTerms)
+	case spec.AMoPORef:
+		return PreferenceLossFunc(amopoRefTerms)
 	case spec.ORPO:
 		return PreferenceLossFunc(orpoTerms)
 	}
@@ -81,7 +89,8 @@ func calDPOTerms(s *Sequences, p *spec.Params) PairTerms {
 	return PairTerms{Loss: Add(Neg(LogSigmoid(Sub(hw, hl))), calib), ChosenReward: hw, RejectedReward: hl}
 }
 
-// cpoTerms: -logsig(beta*(s_w - s_l)), rewards beta*s (the NLL term is added in Done).
+// cpoTerms (contrastive CPO): -logsig(beta*(s_w - s_l)), rewards beta*s (the NLL term is
+// added in Done).
 func cpoTerms(s *Sequences, p *spec.Params) PairTerms {
 	rw, rl := MulScalar(s.ChosenLogps, p.Beta), MulScalar(s.RejectedLogps, p.Beta)
 	return PairTerms{Loss: Neg(LogSigmoid(Sub(rw, rl))), ChosenReward: rw, RejectedReward: rl}

@@ -23,6 +23,7 @@ func variants() []spec.Params {
 				p.Dimensions = spec.DefaultDimensions()
 				p.Policy, p.LengthNormalize, p.Seed, p.Step = policy, norm, 11, 5
 				p.NLLWeight += 0.25 // every loss with an SFT term too
+				testpairs.FitParams(&p)
 				if policy == spec.Fixed {
 					p.Weights = []float64{1, 2, 3, 4}
 				}
@@ -124,6 +125,7 @@ func TestGraphGradientMatchesFiniteDifferences(t *testing.T) {
 				p := spec.Defaults(loss)
 				p.Dimensions, p.LengthNormalize, p.Seed, p.NLLWeight = spec.DefaultDimensions(), norm, 3, p.NLLWeight+0.5
 				p.Policy = spec.Gaussian
+				testpairs.FitParams(&p)
 				for i, pair := range pairs {
 					batch := []spec.Pair{pair}
 					sampled, grads, err := Evaluate(be, &p, batch, true)

@@ -256,7 +256,7 @@ func Load(path string, cfg *Config) error {
 
 // PaperMethods are the methods of the comparison: AMoPO with its weight policies and
 // without length normalisation, and the baselines, with the search ranges of the paper's
-// appendix B (Table 4): DPO, CPO and Cal-DPO beta in {0.1, 0.2}, SimPO beta in {0.8, 1.0}
+// appendix B (Table 4): DPO, CPO (here Xu et al.'s contrastive CPO) and Cal-DPO beta in {0.1, 0.2}, SimPO beta in {0.8, 1.0}
 // with gamma 2, ORPO lambda in {0.1, 0.2}, AMoPO beta 0.8 and gamma 2. The paper's lr range
 // [3e-7, 5e-6] is for 7B models; for the 0.8M model it is scaled to {1e-4, 2.5e-4} (2e-3
 // and above collapsed it, trainer.Defaults). Grids are searched on the first seed and
@@ -284,7 +284,7 @@ func PaperMethods(level int) []Method {
 		{Name: "simpo", Loss: "simpo", Beta: g(1, []float64{0.8, 1.0}, nil), LR: lrs},
 		{Name: "dpo", Loss: "dpo", Beta: b12, LR: lrs},
 		{Name: "orpo", Loss: "orpo", Lambda: b12, LR: lrs},
-		{Name: "cpo", Loss: "cpo", Beta: b12, LR: lrs},
+		{Name: "contrastive-cpo", Loss: "contrastive-cpo", Beta: b12, LR: lrs},
 		{Name: "cal-dpo", Loss: "cal-dpo", Beta: b12, LR: lrs},
 	}
 }
@@ -292,7 +292,7 @@ func PaperMethods(level int) []Method {
 // PaperClaims are the claims of the paper the report checks.
 func PaperClaims() []Claim {
 	return []Claim{
-		{Text: "AMoPO beats the baselines", Method: "amopo", Over: []string{"simpo", "dpo", "orpo", "cpo", "cal-dpo"}},
+		{Text: "AMoPO beats the baselines", Method: "amopo", Over: []string{"simpo", "dpo", "orpo", "contrastive-cpo", "cal-dpo"}},
 		{Text: "adaptive (Gaussian) weights beat fixed weights", Method: "amopo", Over: []string{"amopo-fixed"}},
 		{Text: "length normalisation helps", Method: "amopo", Over: []string{"amopo-no-ln"}},
 		{Text: "AMoPO beats the SFT model", Method: "amopo", Over: []string{"sft"}},

@@ -43,7 +43,7 @@ func TestPresetsValidate(t *testing.T) {
 	for _, m := range cpu.Methods {
 		names[m.Name] = true
 	}
-	for _, n := range []string{"amopo", "amopo-split", "amopo-fixed", "amopo-no-ln", "simpo", "dpo", "orpo", "cpo", "cal-dpo"} {
+	for _, n := range []string{"amopo", "amopo-split", "amopo-fixed", "amopo-no-ln", "simpo", "dpo", "orpo", "contrastive-cpo", "cal-dpo"} {
 		require.True(t, names[n], n)
 	}
 	est, err := EstimateCost(cpu, 1000)

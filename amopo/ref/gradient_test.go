@@ -19,6 +19,7 @@ func paramsK4(loss spec.LossName) spec.Params {
 	p := spec.Defaults(loss)
 	p.Dimensions = spec.DefaultDimensions()
 	p.Policy = spec.Uniform
+	testpairs.FitParams(&p)
 	return p
 }
 

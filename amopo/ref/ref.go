@@ -310,6 +310,8 @@ type stats struct {
 	mW, mL     float64 // mean per-token log-probs
 	refW, refL float64 // reference sequence log-probs, reduced like s (0 when unused)
 	nW, nL     float64 // token counts
+	// marginW, marginL: MODPO's weighted margin rewards sum_j w[j+1]*mr[j] (0 for the other losses).
+	marginW, marginL float64
 }
 
 // nll is the SFT term: the chosen response's mean per-token NLL.
@@ -325,6 +327,9 @@ func sequenceStats(p *spec.Params, pair *spec.Pair, k int) stats {
 	}
 	if p.Loss.NeedsReference() {
 		st.refW, st.refL = reduce(pair.RefChosen[k], p.LengthNormalize), reduce(pair.RefRejected[k], p.LengthNormalize)
+	}
+	if p.Loss.NeedsMarginRewards() {
+		st.marginW, st.marginL = weightedMargin(p, pair.MarginChosen[k]), weightedMargin(p, pair.MarginRejected[k])
 	}
 	return st
 }
@@ -348,17 +353,35 @@ func pairTerms(p *spec.Params, st stats) terms {
 		t.rW, t.rL = p.Beta*st.sW, p.Beta*st.sL
 		g := sigmoid(-x)
 		t.dSW, t.dSL = -p.Beta*g, p.Beta*g
-	case spec.CPO:
+	case spec.ContrastiveCPO:
 		// l = -logsig(beta*(s_w - s_l)); r = beta*s.
 		x := p.Beta * (st.sW - st.sL)
 		t.loss = -logSigmoid(x)
 		t.rW, t.rL = p.Beta*st.sW, p.Beta*st.sL
 		g := sigmoid(-x)
 		t.dSW, t.dSL = -p.Beta*g, p.Beta*g
-	case spec.DPO:
-		// l = -logsig(beta*(h_w - h_l)), h = s - ref_s; r = beta*h.
+	case spec.DPO, spec.ControllableCPO:
+		// l = -logsig(beta*(h_w - h_l)), h = s - ref_s; r = beta*h. Controllable CPO's
+		// ref_s is the reference's on the control-token prompt: the same arithmetic.
 		hW, hL := st.sW-st.refW, st.sL-st.refL
 		x := p.Beta * (hW - hL)
+		t.loss = -logSigmoid(x)
+		t.rW, t.rL = p.Beta*hW, p.Beta*hL
+		g := sigmoid(-x)
+		t.dSW, t.dSL = -p.Beta*g, p.Beta*g
+	case spec.MODPO:
+		// l = -logsig(r_w - r_l), r = (beta*h - margin)/w0, h = s - ref_s.
+		w0 := p.ObjectiveWeights[0]
+		t.rW = (p.Beta*(st.sW-st.refW) - st.marginW) / w0
+		t.rL = (p.Beta*(st.sL-st.refL) - st.marginL) / w0
+		x := t.rW - t.rL
+		t.loss = -logSigmoid(x)
+		g := sigmoid(-x)
+		t.dSW, t.dSL = -p.Beta/w0*g, p.Beta/w0*g
+	case spec.AMoPORef:
+		// l = -logsig(beta*(h_w - h_l) - gamma), h = s - ref_s; r = beta*h.
+		hW, hL := st.sW-st.refW, st.sL-st.refL
+		x := p.Beta*(hW-hL) - p.Gamma
 		t.loss = -logSigmoid(x)
 		t.rW, t.rL = p.Beta*hW, p.Beta*hL
 		g := sigmoid(-x)
@@ -464,6 +487,15 @@ func sum(xs []float64) float64 {
 		s += x
 	}
 	return s
+}
+
+// weightedMargin is MODPO's w_{-k}.mr: the margin rewards weighted by ObjectiveWeights[1:].
+func weightedMargin(p *spec.Params, rewards []float64) float64 {
+	m := 0.0
+	for j, r := range rewards {
+		m += p.ObjectiveWeights[j+1] * r
+	}
+	return m
 }
 
 // reduce is the sum, or the mean when mean is set.

@@ -4,8 +4,9 @@ package spec
 // ref) and the GoMLX graphs (package amopo); both must compute exactly this.
 //
 // Inputs, per example b and dimension k: the per-token log-probs of the chosen (w) and
-// rejected (l) responses' tokens under the templated prompt x*_k, and for DPO/Cal-DPO
-// the reference model's. n_w, n_l are the token counts (>= 1).
+// rejected (l) responses' tokens under the templated prompt x*_k, and for the losses
+// that need one (NeedsReference) the reference model's; for MODPO the margin rewards
+// mr_w[j], mr_l[j] of the M other objectives. n_w, n_l are the token counts (>= 1).
 //
 // Sequence log-prob s (per side): the sum of the token log-probs, or their mean when
 // LengthNormalize is set. The reference sequence log-prob ref_s is reduced the same way.
@@ -17,7 +18,11 @@ package spec
 //	amopo, simpo: l = -logsig(beta*(s_w - s_l) - gamma);     r = beta*s
 //	dpo:          l = -logsig(beta*(h_w - h_l)), h = s - ref_s;  r = beta*h
 //	cal-dpo:      l = -logsig(h_w - h_l) + 0.5*((h_w - 1/(2 beta))^2 + (h_l + 1/(2 beta))^2);  r = h
-//	cpo:          l = -logsig(beta*(s_w - s_l));             r = beta*s
+//	contrastive-cpo: l = -logsig(beta*(s_w - s_l));          r = beta*s
+//	controllable-cpo: as dpo, ref_s the reference's given the control-token prompt (c, x)
+//	modpo:        l = -logsig(r_w - r_l), r = (beta*h - sum_j w[j+1]*mr[j]) / w[0],
+//	              h = s - ref_s, w = ObjectiveWeights;       r as written
+//	amopo-ref:    l = -logsig(beta*(h_w - h_l) - gamma), h = s - ref_s;  r = beta*h
 //	orpo:         l = -lambda*logsig(lo_w - lo_l),
 //	              lo = m' - log(-expm1(m')), m' = min(m, -1e-6) (log-odds of the mean prob);  r = lambda*m
 //

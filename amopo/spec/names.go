@@ -10,6 +10,7 @@
 package spec
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -35,9 +36,26 @@ const (
 	// ORPO (Hong et al. 2024, TRL's odds_ratio_loss): l = nll_weight*NLL_w -
 	// lambda*log sigmoid(log odds(w) - log odds(l)), odds from mean per-token log-probs.
 	ORPO LossName = "orpo"
-	// CPO (Xu et al. 2024, TRL's CPOTrainer, sigmoid loss): l = -log sigmoid(beta*(s_w - s_l))
-	// + nll_weight*NLL_w, s the sequence log-prob (the sum by default). Reference-free.
-	CPO LossName = "cpo"
+	// ContrastiveCPO (Xu et al. 2024, Contrastive Preference Optimization; TRL's
+	// CPOTrainer, sigmoid loss): l = -log sigmoid(beta*(s_w - s_l)) + nll_weight*NLL_w, s the
+	// sequence log-prob (the sum by default). Reference-free. Not the paper's CPO baseline:
+	// that is ControllableCPO.
+	ContrastiveCPO LossName = "contrastive-cpo"
+	// ControllableCPO (Guo et al. 2024a, Controllable Preference Optimization; the AMoPO
+	// paper's CPO baseline, Table 4): the DPO stage after an SFT stage on control-token
+	// prompts: l = -log sigmoid(beta*((s_w - cref_w) - (s_l - cref_l))), s the policy's
+	// sequence log-prob given the plain prompt x, cref the reference model's given the
+	// control-token prompt (c, x) (Inputs.ControlRefSums). Needs reference log-probs.
+	ControllableCPO LossName = "controllable-cpo"
+	// MODPO (Zhou et al. 2024b, the authors' modpo_loss): l = -log sigmoid(r_w - r_l), r =
+	// (beta*(s - ref_s) - w_{-k}.m)/w_k, m the margin rewards of the other objectives
+	// (Inputs.MarginRewards), w = ObjectiveWeights = [w_k, w_{-k}...]. Needs reference
+	// log-probs and margin rewards.
+	MODPO LossName = "modpo"
+	// AMoPORef is AMoPO with a reference model (the paper's Table 11 ablation): AMoPO's
+	// per-dimension term on log-ratios, l_k = -log sigmoid(beta*(h_w - h_l) - gamma), h = s -
+	// ref_s, both length-normalised by default; gaussian weights from the policy's tokens.
+	AMoPORef LossName = "amopo-ref"
 	// CalDPO (Xiao et al. 2024, as in the authors' trainer): l = -log sigmoid(h_w - h_l) +
 	// 0.5*((h_w - 1/(2 beta))^2 + (h_l + 1/(2 beta))^2), h = s - ref_s the log-ratio;
 	// needs reference log-probs.
@@ -64,23 +82,52 @@ const (
 )
 
 // Losses lists every loss name, in a stable order.
-func Losses() []LossName { return []LossName{AMoPO, SimPO, DPO, ORPO, CPO, CalDPO} }
+func Losses() []LossName {
+	return []LossName{AMoPO, SimPO, DPO, ORPO, ContrastiveCPO, CalDPO, ControllableCPO, MODPO, AMoPORef}
+}
 
 // Policies lists every weight policy name, in a stable order.
 func Policies() []PolicyName { return []PolicyName{Gaussian, GaussianSplit, Fixed, Uniform} }
 
-// NeedsReference reports whether the loss needs reference-model log-probs.
-func (l LossName) NeedsReference() bool { return l == DPO || l == CalDPO }
+// NeedsReference reports whether the loss needs reference-model log-probs (for
+// controllable-cpo they are taken on the control-token prompt: see ControlReference).
+func (l LossName) NeedsReference() bool {
+	return l == DPO || l == CalDPO || l == ControllableCPO || l == MODPO || l == AMoPORef
+}
+
+// ControlReference reports whether the loss takes its reference log-probs on the
+// control-token prompt (c, x) rather than on the policy's own prompt: the graph then
+// reads them from Inputs.ControlRefSums, not Inputs.RefSums, so that a trainer which
+// scores the reference on the policy's prompt (right for DPO) cannot feed them by mistake.
+func (l LossName) ControlReference() bool { return l == ControllableCPO }
+
+// NeedsMarginRewards reports whether the loss needs the other objectives' rewards of
+// both responses (MODPO's margin rewards).
+func (l LossName) NeedsMarginRewards() bool { return l == MODPO }
 
 // Sampled reports whether the policy draws random numbers.
 func (p PolicyName) Sampled() bool { return p == Gaussian || p == GaussianSplit }
 
-// ParseLoss returns the loss of that name, or an error that lists the known ones.
+// refusedLosses are names that once meant something else, or that are not losses: they
+// are refused with the reason rather than silently given a meaning.
+var refusedLosses = map[string]string{
+	"cpo": `"cpo" is ambiguous and no longer accepted: the AMoPO paper's CPO baseline is Guo et al. 2024a's ` +
+		`Controllable Preference Optimization ("controllable-cpo"); the engine's former "cpo" was Xu et al. 2024's ` +
+		`Contrastive Preference Optimization ("contrastive-cpo")`,
+	"spo": `"spo" (Lou et al. 2024) is a schedule, not a loss: it runs one stage per dimension, each a "dpo" ` +
+		`loss on that dimension's pairs with the previous stage's model as reference (spec.SPOSchedule, docs/loss.md)`,
+}
+
+// ParseLoss returns the loss of that name, or an error that lists the known ones (or,
+// for a refused name, says why and what to use instead).
 func ParseLoss(s string) (LossName, error) {
 	for _, l := range Losses() {
 		if string(l) == s {
 			return l, nil
 		}
+	}
+	if why, ok := refusedLosses[s]; ok {
+		return "", errors.New(why)
 	}
 	return "", fmt.Errorf("unknown loss %q (known: %s)", s, joinNames(Losses()))
 }

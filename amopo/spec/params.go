@@ -35,7 +35,7 @@ type Params struct {
 	Policy PolicyName
 	// Dimensions names the K dimension templates, in the order of the K axis of the inputs.
 	Dimensions []string
-	// Beta scales the implicit rewards (AMoPO/SimPO/DPO/CPO) or sets Cal-DPO's calibration
+	// Beta scales the implicit rewards (AMoPO/SimPO/DPO/CPO/MODPO) or sets Cal-DPO's calibration
 	// targets +-1/(2 beta).
 	Beta float64
 	// Gamma is the target reward margin of AMoPO/SimPO: -log sigmoid(beta*delta - gamma)
@@ -44,13 +44,17 @@ type Params struct {
 	// Lambda weighs ORPO's odds-ratio term.
 	Lambda float64
 	// NLLWeight weighs an SFT term: the mean per-token NLL of the chosen response
-	// (CPO's and ORPO's; 0 turns it off, and any loss may add one).
+	// (contrastive CPO's and ORPO's; 0 turns it off, and any loss may add one).
 	NLLWeight float64
 	// LengthNormalize uses the mean per-token log-prob of a response as its sequence
 	// log-prob instead of the sum. ORPO's odds always use the mean (its definition).
 	LengthNormalize bool
 	// Weights are the ratios of the fixed policy, one per dimension, normalised to sum 1.
 	Weights []float64
+	// ObjectiveWeights are MODPO's w = [w_k, w_{-k}...]: w_k (> 0) weighs the objective
+	// whose preference labels the pairs carry, w_{-k} the M other objectives whose margin
+	// rewards are inputs (len = 1 + M). MODPO only; the paper's w = 0.5: [0.5, 0.5].
+	ObjectiveWeights []float64
 	// UnbiasedStd uses the n-1 variance (torch.std, the authors' code) instead of the
 	// paper's 1/n variance. A response set with fewer than 2 tokens then has no defined
 	// variance: the draw is non-finite and becomes 0, as in the authors' code, and is counted.
@@ -70,8 +74,10 @@ func DefaultDimensions() []string {
 	return []string{"general", "helpfulness", "correctness", "instruction_following"}
 }
 
-// Defaults returns the paper's hyper-parameters for a loss (paper appendix B.1):
-// AMoPO and SimPO beta 0.8, gamma 2.0; DPO, CPO, Cal-DPO beta 0.2; ORPO lambda 0.1.
+// Defaults returns the paper's hyper-parameters for a loss (paper appendix B.1 and
+// Table 4): AMoPO (with or without a reference model) and SimPO beta 0.8, gamma 2.0; DPO,
+// controllable CPO, Cal-DPO beta 0.2; MODPO beta 0.2, w 0.5; ORPO lambda 0.1; contrastive
+// CPO (not in the paper) DPO's beta 0.2 with TRL's NLL weight 1.
 func Defaults(loss LossName) Params {
 	p := Params{
 		Loss:       loss,
@@ -81,15 +87,18 @@ func Defaults(loss LossName) Params {
 		Reduce:     SumOverDimensions,
 	}
 	switch loss {
-	case AMoPO:
+	case AMoPO, AMoPORef:
 		p.Policy, p.Beta, p.Gamma, p.LengthNormalize = Gaussian, 0.8, 2.0, true
 	case SimPO:
 		p.Beta, p.Gamma, p.LengthNormalize = 0.8, 2.0, true
 		p.Dimensions = []string{"general"}
-	case DPO, CalDPO:
+	case DPO, CalDPO, ControllableCPO:
 		p.Beta = 0.2
 		p.Dimensions = []string{"general"}
-	case CPO:
+	case MODPO:
+		p.Beta, p.ObjectiveWeights = 0.2, []float64{0.5, 0.5}
+		p.Dimensions = []string{"general"}
+	case ContrastiveCPO:
 		p.Beta, p.NLLWeight = 0.2, 1.0
 		p.Dimensions = []string{"general"}
 	case ORPO:
@@ -152,6 +161,9 @@ func (p *Params) Validate() error {
 	} else if len(p.Weights) != 0 {
 		return fmt.Errorf("weights: only the fixed policy takes weights (policy is %q)", p.Policy)
 	}
+	if err := p.validateObjectiveWeights(); err != nil {
+		return err
+	}
 	if p.Softmax != PerExample && p.Softmax != OverBatch {
 		return fmt.Errorf("softmax: unknown scope %q (known: %s, %s)", p.Softmax, PerExample, OverBatch)
 	}
@@ -159,6 +171,40 @@ func (p *Params) Validate() error {
 		return fmt.Errorf("reduction: unknown %q (known: %s, %s)", p.Reduce, SumOverDimensions, MeanOverEntries)
 	}
 	return nil
+}
+
+// validateObjectiveWeights checks MODPO's w: at least two finite weights (the trained
+// objective's and one other), w_k > 0 (it divides), the others >= 0; no other loss takes them.
+func (p *Params) validateObjectiveWeights() error {
+	w := p.ObjectiveWeights
+	if !p.Loss.NeedsMarginRewards() {
+		if len(w) != 0 {
+			return fmt.Errorf("objective_weights: only modpo takes objective weights (loss is %q)", p.Loss)
+		}
+		return nil
+	}
+	if len(w) < 2 {
+		return fmt.Errorf("objective_weights: %s needs [w_k, w_-k...], one weight for the trained objective and "+
+			"one per margin reward (at least 2), got %v", p.Loss, w)
+	}
+	for i, v := range w {
+		if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
+			return fmt.Errorf("objective_weights[%d]: must be finite and >= 0, got %v", i, v)
+		}
+	}
+	if w[0] == 0 {
+		return fmt.Errorf("objective_weights[0]: w_k must be > 0 (the loss divides by it)")
+	}
+	return nil
+}
+
+// MarginRewardCount is M, the number of other objectives whose margin rewards MODPO takes
+// (len(ObjectiveWeights) - 1); 0 for the other losses.
+func (p *Params) MarginRewardCount() int {
+	if !p.Loss.NeedsMarginRewards() || len(p.ObjectiveWeights) == 0 {
+		return 0
+	}
+	return len(p.ObjectiveWeights) - 1
 }
 
 // NormalizedWeights returns the fixed policy's weights scaled to sum to 1.

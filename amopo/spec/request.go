@@ -16,6 +16,10 @@ import (
 type Pair struct {
 	Chosen, Rejected       [][]float64
 	RefChosen, RefRejected [][]float64
+	// MarginChosen[k][j], MarginRejected[k][j]: MODPO's margin rewards, the reward of the
+	// chosen (rejected) response on the j-th other objective, per dimension k; nil for the
+	// other losses.
+	MarginChosen, MarginRejected [][]float64
 }
 
 // Request is the JSON body that cmd/loss, the web page and the edge endpoint take.
@@ -40,6 +44,11 @@ type Request struct {
 	RejectedLogps    [][]float64 `json:"rejected_logps"`
 	RefChosenLogps   [][]float64 `json:"ref_chosen_logps,omitempty"`
 	RefRejectedLogps [][]float64 `json:"ref_rejected_logps,omitempty"`
+	// ObjectiveWeights, ChosenMarginRewards, RejectedMarginRewards are MODPO's w and
+	// margin rewards ([K][M]: per dimension, one reward per other objective).
+	ObjectiveWeights      []float64   `json:"objective_weights,omitempty"`
+	ChosenMarginRewards   [][]float64 `json:"chosen_margin_rewards,omitempty"`
+	RejectedMarginRewards [][]float64 `json:"rejected_margin_rewards,omitempty"`
 }
 
 // Response is the JSON answer: the loss and, per dimension, the weights, the Gaussian
@@ -135,13 +144,73 @@ func (req *Request) Resolve() (Params, Pair, error) {
 	if loss.NeedsReference() {
 		pair.RefChosen, pair.RefRejected = req.RefChosenLogps, req.RefRejectedLogps
 	}
+	if err := req.resolveMODPO(&p, &pair); err != nil {
+		return Params{}, Pair{}, err
+	}
 	if err := p.Validate(); err != nil {
 		return Params{}, Pair{}, err
+	}
+	if loss.ControlReference() && (pair.RefChosen == nil || pair.RefRejected == nil) {
+		return Params{}, Pair{}, fmt.Errorf("ref_chosen_logps, ref_rejected_logps: missing (loss %q needs the "+
+			"reference model's log-probs of each response given the control-token prompt (c, x))", loss)
 	}
 	if err := CheckPair(&p, &pair, ""); err != nil {
 		return Params{}, Pair{}, err
 	}
 	return p, pair, nil
+}
+
+// resolveMODPO applies MODPO's objective weights and margin rewards, and refuses them for
+// the other losses (no field is silently ignored).
+func (req *Request) resolveMODPO(p *Params, pair *Pair) error {
+	if !p.Loss.NeedsMarginRewards() {
+		for name, given := range map[string]bool{
+			"objective_weights":       req.ObjectiveWeights != nil,
+			"chosen_margin_rewards":   req.ChosenMarginRewards != nil,
+			"rejected_margin_rewards": req.RejectedMarginRewards != nil,
+		} {
+			if given {
+				return fmt.Errorf("%s: only modpo takes it (loss is %q)", name, p.Loss)
+			}
+		}
+		return nil
+	}
+	if req.ObjectiveWeights != nil {
+		p.ObjectiveWeights = req.ObjectiveWeights
+	}
+	pair.MarginChosen, pair.MarginRejected = req.ChosenMarginRewards, req.RejectedMarginRewards
+	return nil
+}
+
+// checkMarginRewards checks MODPO's margin rewards: per side, K arrays of M finite
+// rewards (M = len(objective_weights) - 1).
+func checkMarginRewards(p *Params, pair *Pair, prefix string) error {
+	m := p.MarginRewardCount()
+	for _, side := range []struct {
+		name   string
+		arrays [][]float64
+	}{{"chosen_margin_rewards", pair.MarginChosen}, {"rejected_margin_rewards", pair.MarginRejected}} {
+		if side.arrays == nil {
+			return fmt.Errorf("%s%s: missing (loss %q needs each response's rewards on the %d other objective(s))",
+				prefix, side.name, p.Loss, m)
+		}
+		if len(side.arrays) != p.K() {
+			return fmt.Errorf("%s%s: %d arrays for K = %d dimensions %v: one array of margin rewards per dimension",
+				prefix, side.name, len(side.arrays), p.K(), p.Dimensions)
+		}
+		for d, a := range side.arrays {
+			if len(a) != m {
+				return fmt.Errorf("%s%s[%d]: %d rewards, but objective_weights %v name %d other objective(s)",
+					prefix, side.name, d, len(a), p.ObjectiveWeights, m)
+			}
+			for j, v := range a {
+				if math.IsNaN(v) || math.IsInf(v, 0) {
+					return fmt.Errorf("%s%s[%d][%d]: reward must be finite, got %v", prefix, side.name, d, j, v)
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // CheckPair checks that a pair fits the parameters: K arrays per side, no empty response,
@@ -188,6 +257,9 @@ func CheckPair(p *Params, pair *Pair, prefix string) error {
 				}
 			}
 		}
+	}
+	if p.Loss.NeedsMarginRewards() {
+		return checkMarginRewards(p, pair, prefix)
 	}
 	return nil
 }

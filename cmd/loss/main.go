@@ -6,6 +6,9 @@
 //
 // The body is one spec.Request (amopo/spec/request.go); the answer one spec.Response:
 // {"loss": x, "alpha": [...], "mu": [...], "sigma": [...], "margins": [...], ...}.
+// The paper's baselines take more inputs (docs/loss.md): modpo its objective_weights and
+// chosen_margin_rewards / rejected_margin_rewards, controllable-cpo the reference's
+// log-probs on the control-token prompt as ref_chosen_logps / ref_rejected_logps.
 // By default the loss runs as the GoMLX graph on the pure-Go backend, in float64;
 // --reference uses the float64 reference instead (they agree: a test holds them to it).
 // A bad request prints one line on stderr and exits with status 2.

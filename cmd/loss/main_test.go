@@ -34,6 +34,11 @@ func request(loss spec.LossName, policy spec.PolicyName, extra string) string {
 		body += `, "ref_chosen_logps": [[-1,-1],[-1,-2,-1],[-2,-3],[-0.5]],
 		"ref_rejected_logps": [[-2],[-0.5,-3],[-1,-2,-1],[-0.2,-0.6]]`
 	}
+	if loss.NeedsMarginRewards() { // two other objectives
+		body += `, "objective_weights": [0.5, 0.3, 0.2],
+		"chosen_margin_rewards": [[0.5, -1],[2, 0],[-3, 1],[0, 0]],
+		"rejected_margin_rewards": [[1, 1],[-2, 0.5],[0, 0],[4, -1]]`
+	}
 	if policy == spec.Fixed {
 		body += `, "weights": [4, 3, 2, 1]`
 	}
@@ -103,6 +108,10 @@ func TestLossBadRequestsExitTwoWithOneLine(t *testing.T) {
 		"unknown loss":   `{"loss":"ipo","chosen_logps":[[-1]],"rejected_logps":[[-1]]}`,
 		"unknown policy": `{"loss":"amopo","policy":"beta","chosen_logps":[[-1]],"rejected_logps":[[-1]]}`,
 		"not json":       `loss=amopo`,
+		"cpo is refused": `{"loss":"cpo","chosen_logps":[[-1]],"rejected_logps":[[-1]]}`,
+		"modpo, no margin rewards": `{"loss":"modpo","chosen_logps":[[-1]],"rejected_logps":[[-2]],
+			"ref_chosen_logps":[[-1]],"ref_rejected_logps":[[-1]]}`,
+		"controllable-cpo, no reference": `{"loss":"controllable-cpo","chosen_logps":[[-1]],"rejected_logps":[[-2]]}`,
 	} {
 		t.Run(name, func(t *testing.T) {
 			for _, args := range [][]string{nil, {"--reference"}} {

@@ -17,8 +17,12 @@ func Tokens(rng *rand.Rand, n int, lo, hi float64) []float64 {
 	return out
 }
 
+// MarginObjectives is M, the number of MODPO margin rewards per response in these batches.
+const MarginObjectives = 2
+
 // Random returns b pairs of k dimensions, every response 1..7 tokens long with
-// log-probs in [lo, hi], with reference log-probs.
+// log-probs in [lo, hi], with reference log-probs and MarginObjectives margin rewards in
+// [-3, 3] per response (MODPO's; the other losses ignore them).
 func Random(rng *rand.Rand, b, k int, lo, hi float64) []spec.Pair {
 	batch := make([]spec.Pair, b)
 	side := func() [][]float64 {
@@ -37,6 +41,12 @@ func Random(rng *rand.Rand, b, k int, lo, hi float64) []spec.Pair {
 			batch[i].RefChosen[d] = Tokens(rng, len(batch[i].Chosen[d]), lo, hi)
 			batch[i].RefRejected[d] = Tokens(rng, len(batch[i].Rejected[d]), lo, hi)
 		}
+		batch[i].MarginChosen = make([][]float64, k)
+		batch[i].MarginRejected = make([][]float64, k)
+		for d := range k {
+			batch[i].MarginChosen[d] = Tokens(rng, MarginObjectives, -3, 3)
+			batch[i].MarginRejected[d] = Tokens(rng, MarginObjectives, -3, 3)
+		}
 	}
 	return batch
 }
@@ -52,8 +62,10 @@ func Extreme(rng *rand.Rand) []spec.Pair {
 			case 0: // extreme chosen, length 1
 				batch[b].Chosen[k] = ext(1)
 				batch[b].RefChosen[k] = Tokens(rng, 1, -8, -0.01)
-			case 1: // extreme rejected
+			case 1: // extreme rejected, extreme margin rewards
 				batch[b].Rejected[k] = ext(len(batch[b].Rejected[k]))
+				batch[b].MarginChosen[k] = Tokens(rng, MarginObjectives, 5e3, 1e4)
+				batch[b].MarginRejected[k] = ext(MarginObjectives)
 			case 2: // both extreme, references extreme too
 				batch[b].Chosen[k], batch[b].Rejected[k] = ext(7), ext(1)
 				batch[b].RefChosen[k], batch[b].RefRejected[k] = ext(7), ext(1)
@@ -73,6 +85,7 @@ func Ties(rng *rand.Rand) []spec.Pair {
 		for k := range 4 {
 			batch[b].Rejected[k] = append([]float64(nil), batch[b].Chosen[k]...)
 			batch[b].RefRejected[k] = append([]float64(nil), batch[b].RefChosen[k]...)
+			batch[b].MarginRejected[k] = append([]float64(nil), batch[b].MarginChosen[k]...)
 		}
 	}
 	return batch
@@ -92,7 +105,17 @@ func Clone(batch []spec.Pair) []spec.Pair {
 	}
 	out := make([]spec.Pair, len(batch))
 	for i, p := range batch {
-		out[i] = spec.Pair{Chosen: c(p.Chosen), Rejected: c(p.Rejected), RefChosen: c(p.RefChosen), RefRejected: c(p.RefRejected)}
+		out[i] = spec.Pair{Chosen: c(p.Chosen), Rejected: c(p.Rejected), RefChosen: c(p.RefChosen), RefRejected: c(p.RefRejected),
+			MarginChosen: c(p.MarginChosen), MarginRejected: c(p.MarginRejected)}
 	}
 	return out
+}
+
+// FitParams sets what these batches need of p: MODPO's objective weights for
+// MarginObjectives margin rewards (w_k 0.6, then 0.3 and 0.1, so both rewards count
+// differently).
+func FitParams(p *spec.Params) {
+	if p.Loss.NeedsMarginRewards() {
+		p.ObjectiveWeights = []float64{0.6, 0.3, 0.1}
+	}
 }
