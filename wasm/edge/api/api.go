@@ -27,6 +27,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"strings"
 
@@ -104,6 +105,9 @@ func sampleWeights(body []byte) (any, error) {
 	if err != nil {
 		return nil, badRequest{err}
 	}
+	if err := checkWeightNulls(body); err != nil {
+		return nil, badRequest{err}
+	}
 	if err := checkWeightCost(&req); err != nil {
 		return nil, badRequest{err}
 	}
@@ -111,7 +115,64 @@ func sampleWeights(body []byte) (any, error) {
 	if err != nil {
 		return nil, badRequest{err}
 	}
+	if err := checkWeightsFinite(resp); err != nil {
+		return nil, badRequest{err}
+	}
 	return resp, nil
+}
+
+// weightNumbers mirrors sampling.Request's number arrays with pointers, to see JSON
+// nulls, which encoding/json reads as 0 (a mu, a sigma or a weight of 0).
+type weightNumbers struct {
+	Mu            []*float64   `json:"mu"`
+	Sigma         []*float64   `json:"sigma"`
+	Weights       []*float64   `json:"weights"`
+	ChosenProbs   [][]*float64 `json:"chosen_probs"`
+	RejectedProbs [][]*float64 `json:"rejected_probs"`
+}
+
+// checkWeightNulls names the first null in a number array of a decoded /weights body.
+func checkWeightNulls(body []byte) error {
+	var n weightNumbers
+	if err := json.Unmarshal(body, &n); err != nil {
+		return fmt.Errorf("request: %w", err)
+	}
+	for name, xs := range map[string][]*float64{"mu": n.Mu, "sigma": n.Sigma, "weights": n.Weights} {
+		for i, x := range xs {
+			if x == nil {
+				return fmt.Errorf("%s[%d]: null is not a number", name, i)
+			}
+		}
+	}
+	for name, rows := range map[string][][]*float64{"chosen_probs": n.ChosenProbs, "rejected_probs": n.RejectedProbs} {
+		for d, row := range rows {
+			for i, x := range row {
+				if x == nil {
+					return fmt.Errorf("%s[%d][%d]: null is not a probability", name, d, i)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// checkWeightsFinite names the first draw that overflowed float64 (mu + sigma*z with mu
+// and sigma near math.MaxFloat64): JSON cannot carry it, and 0 would be a wrong answer.
+func checkWeightsFinite(resp *sampling.Response) error {
+	for i := range resp.Raw {
+		for d, dim := range resp.Dimensions {
+			for _, f := range []struct {
+				name string
+				v    float64
+			}{{"raw", resp.Raw[i][d]}, {"alpha", resp.Alpha[i][d]}} { // raw first: alpha follows from it
+				if math.IsNaN(f.v) || math.IsInf(f.v, 0) {
+					return fmt.Errorf("%s[%d][%d] (draw %d, dimension %q) is %v: mu %v and sigma %v overflow float64",
+						f.name, i, d, i, dim, f.v, resp.Mu[d], resp.Sigma[d])
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // checkWeightCost refuses a request whose answer or work is over the limits, before any

@@ -152,3 +152,26 @@ func TestLossOverflowIsAnError(t *testing.T) {
 	require.Equal(t, http.StatusOK, code, "%v", out)
 	require.Equal(t, []any{0.5, 0.5}, out["alpha"])
 }
+
+// TestWeightsRefuseNullAndOverflow: null mu or sigma used to be read as 0, and a draw of
+// mu + sigma*z past math.MaxFloat64 failed as a 500 "encoding the answer failed".
+func TestWeightsRefuseNullAndOverflow(t *testing.T) {
+	for body, want := range map[string]string{
+		`{"n":2,"mu":[null,1],"sigma":[1,1]}`:                                  "mu[0]: null is not a number",
+		`{"n":2,"mu":[0,1],"sigma":[1,null]}`:                                  "sigma[1]: null is not a number",
+		`{"n":2,"policy":"fixed","weights":[1,null],"mu":[0,1],"sigma":[1,1]}`: "weights[1]: null is not a number",
+		`{"n":2,"chosen_probs":[[0.5,null]],"rejected_probs":[[0.5]]}`:         "chosen_probs[0][1]: null is not a probability",
+	} {
+		code, out := post(t, "/weights", body)
+		require.Equal(t, http.StatusBadRequest, code, "%s: %v", body, out)
+		require.Contains(t, out["error"], want, body)
+	}
+	code, out := post(t, "/weights", `{"n":3,"dimensions":["a","b"],"mu":[1e308,1e308],"sigma":[1e308,1e308]}`)
+	require.Equal(t, http.StatusBadRequest, code, "%v", out)
+	require.Regexp(t, `^(raw|alpha)\[0\]\[[01]\] \(draw 0, dimension "[ab]"\) is (NaN|[+-]Inf): mu 1e\+308 and sigma 1e\+308 overflow float64$`, out["error"])
+
+	// Large but finite draws are answered.
+	code, out = post(t, "/weights", `{"n":3,"mu":[-1e308,1e308],"sigma":[0,0]}`)
+	require.Equal(t, http.StatusOK, code, "%v", out)
+	require.Equal(t, []any{0.0, 1.0}, out["mean_alpha"])
+}
