@@ -142,11 +142,11 @@ func Evaluate(backend backends.Backend, p *spec.Params, batch []spec.Pair, withG
 func checkGradients(p *spec.Params, grads []spec.Pair) error {
 	for b, g := range grads {
 		for k, dim := range p.Dimensions {
-			for side, tokens := range map[string][]float64{"chosen_logps": g.Chosen[k], "rejected_logps": g.Rejected[k]} {
+			for side, tokens := range [][]float64{g.Chosen[k], g.Rejected[k]} {
 				for t, v := range tokens {
 					if math.IsNaN(v) || math.IsInf(v, 0) {
 						return fmt.Errorf("gradient of pairs[%d].%s[%d][%d] (dimension %q) is %v: it overflows float64 with beta %v, lambda %v, nll_weight %v",
-							b, side, k, t, dim, v, p.Beta, p.Lambda, p.NLLWeight)
+							b, [2]string{"chosen_logps", "rejected_logps"}[side], k, t, dim, v, p.Beta, p.Lambda, p.NLLWeight)
 					}
 				}
 			}

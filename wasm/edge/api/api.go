@@ -48,7 +48,7 @@ const (
 	MaxWeightTokenDraws = 1 << 22
 )
 
-// routes maps each exact path to its method and handler.
+// route is the one method a path answers, and its handler.
 type route struct {
 	method  string
 	handler http.HandlerFunc
