@@ -2,6 +2,7 @@ package amopo
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/amopo-engine/amopo/amopo/spec"
 	"github.com/gomlx/gomlx/backends"
@@ -126,10 +127,36 @@ func Evaluate(backend backends.Backend, p *spec.Params, batch []spec.Pair, withG
 		NonFiniteWeights: int(tensors.ToScalar[int32](outs[11])),
 		InvalidPairs:     int(tensors.ToScalar[int32](outs[12])),
 	}
+	if res.InvalidPairs == 0 { // the graph zeroes invalid pairs' values; they are counted instead
+		if err := res.CheckFinite(p); err != nil {
+			return nil, nil, fmt.Errorf("amopo.Evaluate: %w", err)
+		}
+	}
 	if withGradient {
 		grads = unpackTokens(tensors.MustCopyFlatData[float64](outs[13]), packed.Lengths)
+		if err := checkGradients(p, grads); err != nil {
+			return nil, nil, fmt.Errorf("amopo.Evaluate: %w", err)
+		}
 	}
 	return res, grads, nil
+}
+
+// checkGradients names the first token whose derivative is not finite: finite inputs can
+// overflow (beta near math.MaxFloat64), and JSON cannot carry the result.
+func checkGradients(p *spec.Params, grads []spec.Pair) error {
+	for b, g := range grads {
+		for k, dim := range p.Dimensions {
+			for side, tokens := range [][]float64{g.Chosen[k], g.Rejected[k]} {
+				for t, v := range tokens {
+					if math.IsNaN(v) || math.IsInf(v, 0) {
+						return fmt.Errorf("gradient of pairs[%d].%s[%d][%d] (dimension %q) is %v: it overflows float64 with beta %v, lambda %v, nll_weight %v",
+							b, [2]string{"chosen_logps", "rejected_logps"}[side], k, t, dim, v, p.Beta, p.Lambda, p.NLLWeight)
+					}
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // matrix copies a [B, K] tensor into rows.

@@ -39,16 +39,13 @@ type Output = spec.Result
 const orpoMaxMeanLogp = -1e-6
 
 // Compute validates the parameters and every pair, computes the weights and then the
-// loss. It returns an error, not NaN, when the final loss is not finite.
+// loss. It returns an error, not NaN or Inf, when a result overflows (spec.Result.CheckFinite).
 func Compute(p *spec.Params, batch []spec.Pair) (*Output, error) {
 	if err := validate(p, batch); err != nil {
 		return nil, err
 	}
 	w := weights(p, batch)
 	l := loss(p, batch, w.alpha)
-	if !isFinite(l.loss) {
-		return nil, fmt.Errorf("loss: not finite (%v)", l.loss)
-	}
 	nll := 0.0
 	for b := range batch {
 		for k := range p.K() {
@@ -74,6 +71,9 @@ func Compute(p *spec.Params, batch []spec.Pair) (*Output, error) {
 			out.ChosenLogps[b][k] = l.stats[b][k].sW
 			out.RejectedLogps[b][k] = l.stats[b][k].sL
 		}
+	}
+	if err := out.CheckFinite(p); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

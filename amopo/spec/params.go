@@ -148,14 +148,14 @@ func (p *Params) Validate() error {
 			return fmt.Errorf("weights: the fixed policy needs one weight per dimension: got %d for K = %d %v",
 				len(p.Weights), p.K(), p.Dimensions)
 		}
-		sum := 0.0
+		top := 0.0
 		for i, w := range p.Weights {
 			if w < 0 || math.IsNaN(w) || math.IsInf(w, 0) {
 				return fmt.Errorf("weights[%d]: must be finite and >= 0, got %v", i, w)
 			}
-			sum += w
+			top = max(top, w)
 		}
-		if sum <= 0 {
+		if top == 0 {
 			return fmt.Errorf("weights: must not all be 0")
 		}
 	} else if len(p.Weights) != 0 {
@@ -207,15 +207,22 @@ func (p *Params) MarginRewardCount() int {
 	return len(p.ObjectiveWeights) - 1
 }
 
-// NormalizedWeights returns the fixed policy's weights scaled to sum to 1.
+// NormalizedWeights returns the fixed policy's weights scaled to sum to 1. They are
+// divided by the largest first: the plain sum of weights near math.MaxFloat64 overflows to
+// +Inf, which would turn every weight into 0.
 func (p *Params) NormalizedWeights() []float64 {
-	sum := 0.0
+	top := 0.0
 	for _, w := range p.Weights {
-		sum += w
+		top = max(top, w)
 	}
 	out := make([]float64, len(p.Weights))
+	sum := 0.0
 	for i, w := range p.Weights {
-		out[i] = w / sum
+		out[i] = w / top
+		sum += out[i]
+	}
+	for i := range out {
+		out[i] /= sum
 	}
 	return out
 }

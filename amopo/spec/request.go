@@ -90,7 +90,50 @@ func DecodeRequest(r io.Reader) (Params, Pair, error) {
 	if dec.More() {
 		return Params{}, Pair{}, fmt.Errorf("request: more than one JSON value in the body")
 	}
+	if err := checkNulls(body); err != nil {
+		return Params{}, Pair{}, err
+	}
 	return req.Resolve()
+}
+
+// numberArrays mirrors the Request's number arrays with pointers, to see JSON nulls:
+// encoding/json leaves a float64 at 0 for null, which would read as a log-prob of 0
+// (probability 1) or a weight of 0.
+type numberArrays struct {
+	Weights          []*float64   `json:"weights"`
+	ChosenLogps      [][]*float64 `json:"chosen_logps"`
+	RejectedLogps    [][]*float64 `json:"rejected_logps"`
+	RefChosenLogps   [][]*float64 `json:"ref_chosen_logps"`
+	RefRejectedLogps [][]*float64 `json:"ref_rejected_logps"`
+}
+
+// checkNulls names the first null inside a number array of a body that decoded as a Request.
+func checkNulls(body []byte) error {
+	var arrays numberArrays
+	if err := json.Unmarshal(body, &arrays); err != nil {
+		return fmt.Errorf("request: %w", err) // unreachable: the body decoded as a Request
+	}
+	for i, w := range arrays.Weights {
+		if w == nil {
+			return fmt.Errorf("weights[%d]: null is not a number", i)
+		}
+	}
+	for _, f := range []struct {
+		name   string
+		arrays [][]*float64
+	}{
+		{"chosen_logps", arrays.ChosenLogps}, {"rejected_logps", arrays.RejectedLogps},
+		{"ref_chosen_logps", arrays.RefChosenLogps}, {"ref_rejected_logps", arrays.RefRejectedLogps},
+	} {
+		for d, a := range f.arrays {
+			for t, v := range a {
+				if v == nil {
+					return fmt.Errorf("%s[%d][%d]: null is not a log-prob (a finite number <= 0 is needed)", f.name, d, t)
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // Resolve applies the defaults and checks every field and array.
@@ -256,12 +299,26 @@ func CheckPair(p *Params, pair *Pair, prefix string) error {
 					return fmt.Errorf("%s%s[%d][%d]: log-prob must be <= 0, got %v", prefix, s.name, d, t, v)
 				}
 			}
+			// The sequence log-prob is the sum (the mean divides the sum): finite tokens can
+			// still sum past -math.MaxFloat64.
+			if total := sumOf(a); math.IsInf(total, 0) {
+				return fmt.Errorf("%s%s[%d]: the sum of its %d log-probs overflows float64 (%v) for dimension %q: every log-prob is finite, but the sequence log-prob is not",
+					prefix, s.name, d, len(a), total, p.Dimensions[d])
+			}
 		}
 	}
 	if p.Loss.NeedsMarginRewards() {
 		return checkMarginRewards(p, pair, prefix)
 	}
 	return nil
+}
+
+func sumOf(xs []float64) float64 {
+	total := 0.0
+	for _, x := range xs {
+		total += x
+	}
+	return total
 }
 
 // policyLength is the token count of the policy response a reference array belongs to,

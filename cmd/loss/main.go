@@ -12,9 +12,22 @@
 // By default the loss runs as the GoMLX graph on the pure-Go backend, in float64;
 // --reference uses the float64 reference instead (they agree: a test holds them to it).
 // A bad request prints one line on stderr and exits with status 2.
+//
+// # Limits
+//
+// The request is read from stdin up to DefaultMaxBody bytes (16 MiB: a pair of 4
+// dimensions with 100,000 tokens per response fits); --max-body raises it. A longer input
+// is refused without being read to its end, so a runaway pipe cannot exhaust memory.
+//
+// # Numbers
+//
+// An answer is right or refused: a value that overflows float64 (beta near
+// math.MaxFloat64, log-probs whose sum is not representable) is an error that names the
+// field, the dimension and the inputs, never a 0 in the JSON.
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -28,6 +41,9 @@ import (
 	_ "github.com/gomlx/gomlx/backends/simplego"
 )
 
+// DefaultMaxBody is the largest request read from stdin unless --max-body says otherwise.
+const DefaultMaxBody = 16 << 20
+
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
@@ -40,6 +56,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	withGrad := flags.Bool("gradient", false, "add dLoss/d(token log-prob) to the answer")
 	backendName := flags.String("backend", "go", "GoMLX backend for the graph (go, or xla:... where built)")
 	indent := flags.Bool("indent", false, "indent the JSON answer")
+	maxBody := flags.Int64("max-body", DefaultMaxBody, "largest request read from stdin, in bytes")
 	if err := flags.Parse(args); err != nil {
 		return 2
 	}
@@ -47,7 +64,17 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "loss: %v\n", oneLine(err))
 		return 2
 	}
-	p, pair, err := spec.DecodeRequest(stdin)
+	if flags.NArg() > 0 {
+		return fail(fmt.Errorf("unexpected argument %q: the request is read from stdin", flags.Arg(0)))
+	}
+	if *maxBody < 1 {
+		return fail(fmt.Errorf("--max-body: must be at least 1 byte, got %d", *maxBody))
+	}
+	body, err := readBounded(stdin, *maxBody)
+	if err != nil {
+		return fail(err)
+	}
+	p, pair, err := spec.DecodeRequest(bytes.NewReader(body))
 	if err != nil {
 		return fail(err)
 	}
@@ -91,6 +118,19 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return fail(err)
 	}
 	return 0
+}
+
+// readBounded reads all of r if it holds at most limit bytes; it stops at limit+1 bytes
+// otherwise, and says so.
+func readBounded(r io.Reader, limit int64) ([]byte, error) {
+	body, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading stdin: %w", err)
+	}
+	if int64(len(body)) > limit {
+		return nil, fmt.Errorf("stdin: the request is over the limit of %d bytes (--max-body raises it)", limit)
+	}
+	return body, nil
 }
 
 // oneLine keeps an error on one line, as the contract promises.

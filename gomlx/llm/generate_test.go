@@ -76,10 +76,10 @@ func TestGenerateMatchesRecompute(t *testing.T) {
 			require.NoError(t, err)
 			want := greedyByRecompute(t, be, ctx, cfg, prompts, steps)
 			t.Logf("%s greedy: %v", model, got)
+			// Lengths first: a broken model must fail here, not panic on an index below.
+			requireShape(t, want, len(prompts), steps, "recomputed")
+			requireShape(t, got, len(prompts), steps, "generated")
 			require.Equal(t, want, got)
-			for _, row := range got {
-				require.Len(t, row, steps)
-			}
 
 			// Sampling with top-k 1 is greedy; sampling is reproducible under a seed.
 			top1, err := Generate(be, ctx, cfg, prompts).MaxNewTokens(steps).Temperature(0.7).TopK(1).Done()
@@ -96,9 +96,20 @@ func TestGenerateMatchesRecompute(t *testing.T) {
 			eos := want[1][2]
 			stopped, err := Generate(be, ctx, cfg, prompts).MaxNewTokens(steps).EOS(eos).Done()
 			require.NoError(t, err)
-			require.Equal(t, want[1][:3], stopped[1][:3])
+			require.Len(t, stopped, len(prompts))
 			require.Len(t, stopped[1], 3)
+			require.Equal(t, want[1][:3], stopped[1])
 		})
+	}
+}
+
+// requireShape checks that rows holds n rows of length each, so that indexing them
+// afterwards cannot panic.
+func requireShape(t *testing.T, rows [][]int32, n, length int, what string) {
+	t.Helper()
+	require.Len(t, rows, n, "%s: rows", what)
+	for i, row := range rows {
+		require.Len(t, row, length, "%s: row %d", what, i)
 	}
 }
 

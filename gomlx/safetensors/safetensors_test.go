@@ -150,3 +150,29 @@ func TestConvertFloat(t *testing.T) {
 	require.Equal(t, []float32{1, 1 + 4.0/256, -2}, got[:3])
 	require.True(t, math.IsNaN(float64(got[3])))
 }
+
+// TestBF16KeepsNaNsWhosePayloadIsInTheLowBits: rounding adds 0x7FFF to the bits, which
+// carries a NaN with payload only in the low 16 bits into the exponent: 0x7F800001 would
+// become +Inf (0x7F80) and 0x7FFFFFFF -0 without the NaN guard. math.NaN() (0x7FF8...) has
+// its payload in the high bits and stays NaN either way.
+func TestBF16KeepsNaNsWhosePayloadIsInTheLowBits(t *testing.T) {
+	isNaN := func(b uint16) bool { return b&0x7F80 == 0x7F80 && b&0x007F != 0 }
+	for _, bits := range []uint32{0x7F800001, 0xFF800001, 0x7F80FFFF, 0x7FFFFFFF, 0xFFFFFFFF, 0x7FC00000} {
+		f := math.Float32frombits(bits)
+		require.True(t, math.IsNaN(float64(f)))
+		got := float32ToBF16(f)
+		require.True(t, isNaN(got), "bits %#08x -> %#04x", bits, got)
+		require.Equal(t, uint16(bits>>31), got>>15, "bits %#08x: the sign is kept", bits)
+
+		// The same through the public conversion and back.
+		x := tensors.FromFlatDataAndDimensions([]float32{f}, 1)
+		bf, err := ConvertFloat(x, dtypes.BFloat16)
+		require.NoError(t, err)
+		back, err := ConvertFloat(bf, dtypes.Float32)
+		require.NoError(t, err)
+		require.True(t, math.IsNaN(float64(tensors.MustCopyFlatData[float32](back)[0])), "bits %#08x", bits)
+	}
+	// Infinities are not NaNs and stay infinite.
+	require.Equal(t, uint16(0x7F80), float32ToBF16(float32(math.Inf(1))))
+	require.Equal(t, uint16(0xFF80), float32ToBF16(float32(math.Inf(-1))))
+}

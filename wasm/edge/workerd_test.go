@@ -26,7 +26,8 @@ import (
 
 // TestWorkerUnderWorkerd builds the worker as for Cloudflare (wasm + syumai/workers'
 // shim), serves it with workerd on 127.0.0.1 and checks its answers against the float64
-// reference, and its 400 and 413 answers.
+// reference, and its 400, 404, 405 and 413 answers (a chunked body and the MaxBody boundary
+// included).
 func TestWorkerUnderWorkerd(t *testing.T) {
 	workerd := filepath.Join(webtest.TestDir(t), "node_modules", ".bin", "workerd")
 	root := webtest.Root(t)
@@ -120,6 +121,64 @@ func TestWorkerUnderWorkerd(t *testing.T) {
 			require.Equal(t, http.StatusRequestEntityTooLarge, code, "%s: %s", path, got)
 			require.Contains(t, string(got), `"error"`)
 		}
+	})
+
+	t.Run("body limit, with and without a length", func(t *testing.T) {
+		// A valid request padded with spaces: only the limit can refuse it.
+		padded := func(n int) string {
+			body := `{"loss":"simpo","chosen_logps":[[-1]],"rejected_logps":[[-2]]}`
+			return body + strings.Repeat(" ", n-len(body))
+		}
+		for _, chunked := range []bool{false, true} {
+			for n, want := range map[int]int{api.MaxBody: http.StatusOK, api.MaxBody + 1: http.StatusRequestEntityTooLarge} {
+				var body io.Reader = strings.NewReader(padded(n))
+				if chunked {
+					body = io.MultiReader(body) // no length: the client sends it chunked
+				}
+				resp, err := http.Post(base+"/loss", "application/json", body)
+				require.NoError(t, err)
+				got, err := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				require.NoError(t, err)
+				require.Equal(t, want, resp.StatusCode, "chunked %v, %d bytes: %s", chunked, n, got)
+				require.Equal(t, "application/json", resp.Header.Get("Content-Type"))
+			}
+		}
+	})
+
+	t.Run("unclean paths and other methods get JSON 404 and 405", func(t *testing.T) {
+		for _, method := range []string{http.MethodPost, http.MethodPut, http.MethodDelete} {
+			for path, want := range map[string]int{"//loss": http.StatusNotFound, "/./loss": http.StatusNotFound,
+				"/loss/../loss": http.StatusNotFound, "/nope": http.StatusNotFound, "/weights": http.StatusMethodNotAllowed} {
+				if method == http.MethodPost && path == "/weights" {
+					continue
+				}
+				req, err := http.NewRequest(method, base+path, strings.NewReader(`{"loss":"simpo"}`))
+				require.NoError(t, err)
+				resp, err := http.DefaultClient.Do(req)
+				require.NoError(t, err)
+				got, err := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				require.NoError(t, err)
+				require.Equal(t, want, resp.StatusCode, "%s %s: %s", method, path, got)
+				var e struct{ Error string }
+				require.NoError(t, json.Unmarshal(got, &e), "%s %s: %s", method, path, got)
+				require.NotEmpty(t, e.Error)
+			}
+		}
+	})
+
+	t.Run("bounded weights and overflowing losses get 400", func(t *testing.T) {
+		mu, sigma := strings.TrimSuffix(strings.Repeat("0.5,", 16), ","), strings.TrimSuffix(strings.Repeat("0.1,", 16), ",")
+		code, got := call(t, base+"/weights", fmt.Sprintf(`{"n":20000,"mu":[%s],"sigma":[%s]}`, mu, sigma))
+		require.Equal(t, http.StatusBadRequest, code, "%s", got)
+		var e struct{ Error string }
+		require.NoError(t, json.Unmarshal(got, &e))
+		require.Contains(t, e.Error, "at most 65536: ask for n <= 4096")
+		code, got = call(t, base+"/loss", `{"loss":"simpo","beta":1e308,"chosen_logps":[[-1]],"rejected_logps":[[-2]]}`)
+		require.Equal(t, http.StatusBadRequest, code, "%s", got)
+		require.NoError(t, json.Unmarshal(got, &e))
+		require.Contains(t, e.Error, `rejected_rewards[0] (dimension "dim_1") is -Inf`)
 	})
 }
 
