@@ -66,12 +66,23 @@ func SaveCheckpoint(ctx *context.Context, outDir, name string, st State, keep in
 	}
 	defer os.RemoveAll(tmp) // a no-op once renamed
 	var named []safetensors.Named
+	have := map[string]bool{}
 	for v := range ctx.IterVariables() {
 		value, err := v.Value()
 		if err != nil {
 			return fmt.Errorf("checkpoint: variable %s: %w", v.ScopeAndName(), err)
 		}
 		named = append(named, safetensors.Named{Name: v.ScopeAndName(), Tensor: value})
+		have[v.ScopeAndName()] = true
+	}
+	// Variables of a resumed checkpoint that no graph has created since (the optimizer
+	// state of a stage done before the checkpoint) are carried over, not lost.
+	if pending, ok := ctx.Loader().(mapLoader); ok {
+		for name, value := range pending {
+			if !have[name] {
+				named = append(named, safetensors.Named{Name: name, Tensor: value})
+			}
+		}
 	}
 	sort.Slice(named, func(i, j int) bool { return named[i].Name < named[j].Name })
 	man := manifest{Files: map[string]string{}, Tensors: map[string]tensorSum{}}
