@@ -308,8 +308,12 @@ func writeSynced(path string, data []byte) error {
 	return f.Close()
 }
 
-// writeAtomic replaces path with data through a synced temporary file and a rename.
+// writeAtomic replaces path with data through a synced temporary file and a rename,
+// creating its folder if needed (a run whose first file is not the metrics).
 func writeAtomic(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
 	tmp := path + ".tmp"
 	if err := writeSynced(tmp, data); err != nil {
 		return err

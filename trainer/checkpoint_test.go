@@ -260,3 +260,11 @@ func TestCheckpointMissingAModelVariable(t *testing.T) {
 	_, err = LoadCheckpoint(ctx, dir)
 	require.ErrorContains(t, err, "variable /model/w: saved as (Float32)[3], the model has (Float32)[2]")
 }
+
+// TestWriteAtomicCreatesTheFolder: with sft.steps 0 the first file a run writes is the
+// judge's answers, before out_dir exists ("answers-after-SFT.jsonl.tmp: no such file").
+func TestWriteAtomicCreatesTheFolder(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "new", "answers.jsonl")
+	require.NoError(t, writeAtomic(path, []byte("x\n")))
+	require.Equal(t, "x\n", readFile(t, path))
+}

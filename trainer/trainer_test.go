@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/amopo-engine/amopo/amopo/spec"
+	"github.com/amopo-engine/amopo/gomlx/fastgrad"
 	"github.com/amopo-engine/amopo/gomlx/safetensors"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck
@@ -145,6 +146,9 @@ func toF64(xs []float32) []float64 {
 // toyRun trains the toy model, SFT then AMoPO, writing to outDir. It is also what the
 // child process of the crash test runs.
 func toyRun(outDir string, resume bool, log *bytes.Buffer) error {
+	// As Train does; registered in the child processes too, so that a run here and one
+	// in a child compute the same gradients bit for bit whichever tests ran before.
+	fastgrad.RegisterFastDotGrad()
 	be, err := NewBackend("go")
 	if err != nil {
 		return err
