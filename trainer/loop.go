@@ -104,9 +104,12 @@ func (r *Run) cannotResume(bad string, err error) error {
 	if ierr != nil || intact == "" {
 		return fmt.Errorf("resume: %w; no intact checkpoint to resume from (start over with --overwrite)", err)
 	}
+	which := "the latest checkpoint cannot be used, the older checkpoint " + intact + " is intact"
+	if bad == "" {
+		which = "the newest intact checkpoint is " + intact
+	}
 	latest := filepath.Join(r.OutDir, checkpointsDir, latestFile)
-	return fmt.Errorf("resume: %w; the latest checkpoint cannot be used, the older checkpoint %s is intact: "+
-		"to resume from it, run `echo %s > %s` and resume again", err, intact, intact, latest)
+	return fmt.Errorf("resume: %w; %s: to resume from it, run `echo %s > %s` and resume again", err, which, intact, latest)
 }
 
 // earlierRun names what an earlier run left in outDir (its checkpoints or metrics), or

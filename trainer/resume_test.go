@@ -92,12 +92,12 @@ func TestResumeWithoutCheckpoint(t *testing.T) {
 	require.NoError(t, os.Remove(latestPath))
 	_, err = shortRun(t, out, true, false)
 	require.ErrorContains(t, err, latestPath+" is missing")
-	require.ErrorContains(t, err, "the older checkpoint "+checkpointName("sft", 4)+" is intact")
+	require.ErrorContains(t, err, "the newest intact checkpoint is "+checkpointName("sft", 4)+": to resume from it, run `echo")
 
 	require.NoError(t, os.WriteFile(latestPath, []byte(checkpointName("sft", 6)+"\n"), 0o644))
 	_, err = shortRun(t, out, true, false)
 	require.ErrorContains(t, err, checkpointName("sft", 6))
-	require.ErrorContains(t, err, "the older checkpoint "+checkpointName("sft", 4)+" is intact")
+	require.ErrorContains(t, err, "the newest intact checkpoint is "+checkpointName("sft", 4))
 
 	require.NoError(t, os.RemoveAll(filepath.Join(out, checkpointsDir)))
 	_, err = shortRun(t, out, true, false)
