@@ -41,8 +41,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	// The flag package stops at the first argument that is not a flag: everything from
 	// there on would be dropped without a word.
 	if rest := fs.Args(); len(rest) > 0 {
-		fmt.Fprintf(stderr, "train: unexpected argument %q: every setting is a flag (--key value, e.g. --preference.steps 50); refusing to run without the %d argument(s) from there on\n",
-			rest[0], len(rest))
+		fmt.Fprintf(stderr, "train: unexpected argument %q (every setting is a flag: --key value, e.g. --preference.steps 50); it and the %d after it would be ignored\n",
+			rest[0], len(rest)-1)
 		return 2
 	}
 	report, err := trainer.Train(cfg, stdout)
