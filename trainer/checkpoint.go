@@ -166,6 +166,11 @@ func LoadCheckpoint(ctx *context.Context, dir string) (State, error) {
 	if err != nil {
 		return State{}, err
 	}
+	// Steps into a stage mean its optimizer ran: without its state the resume would restart
+	// AdamW's moments and schedule.
+	if step := "/" + optimizerScope + "/" + st.Stage + "/step"; st.StageStep > 0 && values[step] == nil {
+		return State{}, fmt.Errorf("checkpoint %s: %s step %d but no optimizer state (%s) in %s", dir, st.Stage, st.StageStep, step, variablesFile)
+	}
 	for v := range ctx.IterVariables() {
 		name := v.ScopeAndName()
 		value, ok := values[name]

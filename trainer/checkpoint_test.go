@@ -243,7 +243,8 @@ func TestDamagedCheckpointIsRefused(t *testing.T) {
 }
 
 // TestCheckpointMissingAModelVariable: a variable the model already holds must be in the
-// checkpoint, with its shape; nothing is loaded otherwise.
+// checkpoint, with its shape, and a checkpoint inside a stage must hold that stage's
+// optimizer state; nothing is loaded otherwise.
 func TestCheckpointMissingAModelVariable(t *testing.T) {
 	out := t.TempDir()
 	saveTwo(t, out)
@@ -259,6 +260,12 @@ func TestCheckpointMissingAModelVariable(t *testing.T) {
 	ctx.In("model").VariableWithValue("w", []float32{1, 2})
 	_, err = LoadCheckpoint(ctx, dir)
 	require.ErrorContains(t, err, "variable /model/w: saved as (Float32)[3], the model has (Float32)[2]")
+
+	// A checkpoint 3 steps into the preference stage holds that stage's optimizer state.
+	name := checkpointName("preference", 3)
+	require.NoError(t, SaveCheckpoint(smallContext(t, 1), out, name, State{Stage: "preference", StageStep: 3}, 0))
+	_, err = LoadCheckpoint(context.New(), filepath.Join(out, checkpointsDir, name))
+	require.ErrorContains(t, err, "preference step 3 but no optimizer state (/optimizer/preference/step)")
 }
 
 // TestWriteAtomicCreatesTheFolder: with sft.steps 0 the first file a run writes is the
