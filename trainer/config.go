@@ -1,9 +1,13 @@
 package trainer
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -21,6 +25,8 @@ type Config struct {
 	Seed    uint64 `json:"seed" yaml:"seed" help:"seed of the initialisation, the data order and the weight draws"`
 	OutDir  string `json:"out_dir" yaml:"out_dir" help:"where checkpoints, metrics and the exported model go"`
 	Resume  bool   `json:"resume" yaml:"resume" help:"continue from out_dir's latest checkpoint"`
+	// Overwrite: a run that does not resume refuses an out_dir holding an earlier run.
+	Overwrite bool `json:"overwrite" yaml:"overwrite" help:"start over in an out_dir that holds an earlier run, deleting its checkpoints and metrics"`
 
 	Model ModelConfig `json:"model" yaml:"model"`
 	Data  DataConfig  `json:"data" yaml:"data"`
@@ -120,21 +126,31 @@ func LoadConfig(path string, cfg *Config) error {
 	if err != nil {
 		return fmt.Errorf("config: %w", err)
 	}
+	var decode func(any) error
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".json":
-		dec := json.NewDecoder(strings.NewReader(string(data)))
+		dec := json.NewDecoder(bytes.NewReader(data))
 		dec.DisallowUnknownFields()
-		if err := dec.Decode(cfg); err != nil {
-			return fmt.Errorf("config %s: %w", path, err)
-		}
+		decode = dec.Decode
 	case ".yaml", ".yml":
-		dec := yaml.NewDecoder(strings.NewReader(string(data)))
+		dec := yaml.NewDecoder(bytes.NewReader(data))
 		dec.KnownFields(true)
-		if err := dec.Decode(cfg); err != nil {
-			return fmt.Errorf("config %s: %w", path, err)
-		}
+		decode = dec.Decode
 	default:
 		return fmt.Errorf("config %s: unknown extension (use .json, .yaml or .yml)", path)
+	}
+	if err := decode(cfg); errors.Is(err, io.EOF) {
+		return fmt.Errorf("config %s: empty config", path)
+	} else if err != nil {
+		return fmt.Errorf("config %s: %w", path, err)
+	}
+	// A second value (JSON) or document (YAML) would be silently ignored.
+	var rest any
+	switch err := decode(&rest); {
+	case err == nil:
+		return fmt.Errorf("config %s: a second value follows the config (a file holds one config)", path)
+	case !errors.Is(err, io.EOF):
+		return fmt.Errorf("config %s: after the config: %w", path, err)
 	}
 	return nil
 }
@@ -270,18 +286,39 @@ func (c *Config) LossParams(dimensions []string) (spec.Params, error) {
 	return p, nil
 }
 
-// Validate checks the parts of the config that do not need the data or the model.
+// Validate checks the parts of the config that do not need the data or the model. Errors
+// name the key and its value.
 func (c *Config) Validate() error {
+	if c.Resume && c.Overwrite {
+		return fmt.Errorf("resume and overwrite: choose one (continue the run in out_dir, or delete it and start over)")
+	}
 	for _, s := range []struct {
 		name string
 		st   StageConfig
 	}{{"sft", c.SFT}, {"preference", c.Pref}} {
 		if s.st.Steps < 0 {
-			return fmt.Errorf("%s.steps: must be >= 0", s.name)
+			return fmt.Errorf("%s.steps = %d: must be >= 0", s.name, s.st.Steps)
 		}
-		if s.st.Steps > 0 && (s.st.BatchSize <= 0 || s.st.GradAccum <= 0 || s.st.Optimizer.LR <= 0) {
-			return fmt.Errorf("%s: batch_size, grad_accum and optimizer.lr must be > 0", s.name)
+		if err := s.st.Optimizer.Validate(s.name + ".optimizer"); err != nil {
+			return err
 		}
+		if s.st.Steps == 0 {
+			continue
+		}
+		for _, f := range []struct {
+			key string
+			v   int
+		}{{"batch_size", s.st.BatchSize}, {"grad_accum", s.st.GradAccum}} {
+			if f.v <= 0 {
+				return fmt.Errorf("%s.%s = %d: must be > 0", s.name, f.key, f.v)
+			}
+		}
+		if s.st.Optimizer.LR <= 0 {
+			return fmt.Errorf("%s.optimizer.lr = %v: must be > 0", s.name, s.st.Optimizer.LR)
+		}
+	}
+	if c.Data.MaxLength <= 0 || c.Data.MaxPromptLength <= 0 {
+		return fmt.Errorf("data.max_length = %d, data.max_prompt_length = %d: must be > 0", c.Data.MaxLength, c.Data.MaxPromptLength)
 	}
 	if c.Data.MaxPromptLength >= c.Data.MaxLength {
 		return fmt.Errorf("data.max_prompt_length (%d) must be < data.max_length (%d): a response needs room",
@@ -290,8 +327,62 @@ func (c *Config) Validate() error {
 	if c.OutDir == "" {
 		return fmt.Errorf("out_dir: empty")
 	}
-	if c.Data.GeneratorPairs < 0 {
-		return fmt.Errorf("data.generator_pairs: must be >= 0")
+	for _, f := range []struct {
+		key string
+		v   int
+	}{{"data.train_size", c.Data.TrainSize}, {"data.eval_size", c.Data.EvalSize}, {"data.generator_pairs", c.Data.GeneratorPairs},
+		{"log_every", c.LogEvery}, {"eval_every", c.EvalEvery}, {"checkpoint_every", c.CheckpointEvery}, {"keep_checkpoints", c.KeepCheckpoints}} {
+		if f.v < 0 {
+			return fmt.Errorf("%s = %d: must be >= 0", f.key, f.v)
+		}
+	}
+	if err := checkRange("peak_tflops", c.PeakTFLOPS, 0, math.Inf(1), true, false); err != nil {
+		return err
+	}
+	if err := checkFinite("loss.beta", c.Loss.Beta); err != nil {
+		return err
+	}
+	for _, p := range []struct {
+		key string
+		v   *float64
+	}{{"loss.gamma", c.Loss.Gamma}, {"loss.nll_weight", c.Loss.NLLWeight}} {
+		if p.v != nil {
+			if err := checkFinite(p.key, *p.v); err != nil {
+				return err
+			}
+		}
+	}
+	for i, w := range c.Loss.Weights {
+		if err := checkFinite(fmt.Sprintf("loss.weights[%d]", i), w); err != nil {
+			return err
+		}
 	}
 	return c.OnPolicy.Validate()
+}
+
+// checkFinite refuses NaN and infinities for key.
+func checkFinite(key string, v float64) error {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return fmt.Errorf("%s = %v: must be a finite number", key, v)
+	}
+	return nil
+}
+
+// checkRange requires key's value to be finite and within [lo, hi] (each end open
+// unless closed).
+func checkRange(key string, v, lo, hi float64, loClosed, hiClosed bool) error {
+	if err := checkFinite(key, v); err != nil {
+		return err
+	}
+	if v < lo || (v == lo && !loClosed) || v > hi || (v == hi && !hiClosed) {
+		l, h := "(", ")"
+		if loClosed {
+			l = "["
+		}
+		if hiClosed {
+			h = "]"
+		}
+		return fmt.Errorf("%s = %v: must be in %s%v, %v%s", key, v, l, lo, hi, h)
+	}
+	return nil
 }

@@ -53,29 +53,100 @@ type Run struct {
 	CheckpointEvery, LogEvery, Keep int
 	// ConfigText is stored in checkpoints; a resume with another config is refused.
 	ConfigText string
+	// Overwrite lets a run that did not resume delete the checkpoints and metrics of an
+	// earlier run in OutDir; without it such a run is refused.
+	Overwrite bool
 
-	metrics   *os.File
-	interrupt atomic.Bool
-	resumed   *State
+	metrics     *os.File
+	interrupt   atomic.Bool
+	resumed     *State
+	resumedFrom string // the checkpoint Resume loaded
+	outChecked  bool   // OutDir was checked for an earlier run
 }
 
-// Resume loads the latest checkpoint of OutDir, if any: the stage it was in and the
-// steps done there are skipped or continued by RunStage. It returns whether it resumed.
+// Resume loads the latest checkpoint of OutDir: the stage it was in and the steps done
+// there are skipped or continued by RunStage. It returns whether it resumed. An OutDir
+// with nothing of a run in it starts from scratch (and says so); one with metrics or
+// checkpoints but no loadable LATEST is refused, naming the intact checkpoint to resume
+// from when there is one.
 func (r *Run) Resume() (bool, error) {
+	root := filepath.Join(r.OutDir, checkpointsDir)
 	dir, err := LatestCheckpoint(r.OutDir)
-	if err != nil || dir == "" {
-		return false, err
+	if err != nil {
+		return false, r.cannotResume("", err)
+	}
+	if dir == "" {
+		if names, err := listCheckpoints(root); err != nil || len(names) > 0 {
+			return false, r.cannotResume("", fmt.Errorf("%s is missing", filepath.Join(root, latestFile)))
+		}
+		if what := earlierRun(r.OutDir); what != "" {
+			return false, fmt.Errorf("resume: %s holds %s but no checkpoint: nothing to resume from; start over with --overwrite", r.OutDir, what)
+		}
+		fmt.Fprintf(r.Log, "resume: no checkpoint in %s: starting from scratch\n", r.OutDir)
+		return false, nil
 	}
 	st, err := LoadCheckpoint(r.Ctx, dir)
 	if err != nil {
-		return false, err
+		return false, r.cannotResume(filepath.Base(dir), err)
 	}
 	if st.Config != r.ConfigText {
 		return false, fmt.Errorf("resume %s: the checkpoint was written by another config; use the same flags and file, or another out_dir", dir)
 	}
-	r.resumed = &st
+	r.resumed, r.resumedFrom = &st, dir
 	fmt.Fprintf(r.Log, "resuming from %s (%s step %d)\n", dir, st.Stage, st.StageStep)
 	return true, r.truncateMetrics(st)
+}
+
+// cannotResume explains a latest checkpoint (named bad, or "" when LATEST itself is
+// missing or dangling) that cannot be loaded, and names the newest older intact one.
+func (r *Run) cannotResume(bad string, err error) error {
+	intact, ierr := newestIntactBefore(r.OutDir, bad)
+	if ierr != nil || intact == "" {
+		return fmt.Errorf("resume: %w; no intact checkpoint to resume from (start over with --overwrite)", err)
+	}
+	which := "the latest checkpoint cannot be used, the older checkpoint " + intact + " is intact"
+	if bad == "" {
+		which = "the newest intact checkpoint is " + intact
+	}
+	latest := filepath.Join(r.OutDir, checkpointsDir, latestFile)
+	return fmt.Errorf("resume: %w; %s: to resume from it, run `echo %s > %s` and resume again", err, which, intact, latest)
+}
+
+// earlierRun names what an earlier run left in outDir (its checkpoints or metrics), or
+// "" when there is none.
+func earlierRun(outDir string) string {
+	if entries, err := os.ReadDir(filepath.Join(outDir, checkpointsDir)); err == nil && len(entries) > 0 {
+		return checkpointsDir + "/"
+	}
+	if fi, err := os.Stat(filepath.Join(outDir, metricsFile)); err == nil && fi.Size() > 0 {
+		return metricsFile
+	}
+	return ""
+}
+
+// checkOutDir runs before a run's first write: a run that did not resume refuses an
+// OutDir that holds an earlier run (whose checkpoints would outrank its own and whose
+// metrics would mix with its own), or with Overwrite deletes that run's checkpoints and
+// metrics.
+func (r *Run) checkOutDir() error {
+	if r.outChecked || r.resumedFrom != "" {
+		r.outChecked = true
+		return nil
+	}
+	what := earlierRun(r.OutDir)
+	if what != "" && !r.Overwrite {
+		return fmt.Errorf("out_dir %s already holds a run (%s): continue it with --resume, or start over with --overwrite (deletes its checkpoints and metrics)", r.OutDir, what)
+	}
+	if what != "" {
+		for _, p := range []string{filepath.Join(r.OutDir, checkpointsDir), r.MetricsPath()} {
+			if err := os.RemoveAll(p); err != nil {
+				return fmt.Errorf("overwrite: %w", err)
+			}
+		}
+		fmt.Fprintf(r.Log, "overwrite: deleted the checkpoints and metrics of the earlier run in %s\n", r.OutDir)
+	}
+	r.outChecked = true
+	return nil
 }
 
 // CatchInterrupt makes Ctrl-C finish the current step, save a checkpoint and stop.
@@ -258,10 +329,6 @@ func (r *Run) progress(stage string, step, total int, m map[string]float64) {
 	fmt.Fprintln(r.Log, line)
 }
 
-func checkpointName(stage string, step int) string {
-	return fmt.Sprintf("%d-%s-%06d", stageOrder(stage), stage, step)
-}
-
 func stageOrder(stage string) int {
 	if stage == "sft" {
 		return 0
@@ -269,12 +336,19 @@ func stageOrder(stage string) int {
 	return 1
 }
 
-// MetricsPath is the run's metrics JSONL.
-func (r *Run) MetricsPath() string { return filepath.Join(r.OutDir, "metrics.jsonl") }
+const metricsFile = "metrics.jsonl"
 
+// MetricsPath is the run's metrics JSONL.
+func (r *Run) MetricsPath() string { return filepath.Join(r.OutDir, metricsFile) }
+
+// openMetrics opens the metrics file for appending; the first call checks OutDir for an
+// earlier run (checkOutDir).
 func (r *Run) openMetrics() error {
 	if r.metrics != nil {
 		return nil
+	}
+	if err := r.checkOutDir(); err != nil {
+		return err
 	}
 	if err := os.MkdirAll(r.OutDir, 0o755); err != nil {
 		return err
@@ -301,7 +375,9 @@ func (r *Run) writeMetrics(stage string, step int, m map[string]float64) error {
 }
 
 // truncateMetrics drops the metric rows logged after the checkpoint a run resumes from,
-// so that the file reads as one uninterrupted run.
+// so that the file reads as one uninterrupted run. Rows are cut by position: everything
+// up to the last training or evaluation row at or before the checkpoint's (stage, step)
+// stays, with the rows between stages (the judge rows after SFT) that precede it.
 func (r *Run) truncateMetrics(st State) error {
 	data, err := os.ReadFile(r.MetricsPath())
 	if os.IsNotExist(err) {
@@ -310,7 +386,8 @@ func (r *Run) truncateMetrics(st State) error {
 	if err != nil {
 		return err
 	}
-	var kept []string
+	var lines []string
+	cut := 0
 	for _, line := range strings.Split(strings.TrimRight(string(data), "\n"), "\n") {
 		var row struct {
 			Stage string `json:"stage"`
@@ -319,16 +396,22 @@ func (r *Run) truncateMetrics(st State) error {
 		if json.Unmarshal([]byte(line), &row) != nil {
 			continue // a line cut by the crash
 		}
-		if stageOrder(row.Stage) < stageOrder(st.Stage) || (row.Stage == st.Stage && row.Step <= st.StageStep) {
-			kept = append(kept, line)
+		lines = append(lines, line)
+		if isTrainingStage(row.Stage) && (stageOrder(row.Stage) < stageOrder(st.Stage) ||
+			(row.Stage == st.Stage && row.Step <= st.StageStep)) {
+			cut = len(lines)
 		}
 	}
-	text := strings.Join(kept, "\n")
+	text := strings.Join(lines[:cut], "\n")
 	if text != "" {
 		text += "\n"
 	}
 	return writeAtomic(r.MetricsPath(), []byte(text))
 }
+
+// isTrainingStage tells the rows of RunStage (training steps and evaluations) from the
+// others (judge rows).
+func isTrainingStage(stage string) bool { return stage == "sft" || stage == "preference" }
 
 // Close flushes and closes the metrics file.
 func (r *Run) Close() error {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"unicode/utf8"
@@ -30,8 +31,21 @@ type OnPolicyConfig struct {
 
 // Validate checks the numbers when on-policy pairs are asked for.
 func (c OnPolicyConfig) Validate() error {
-	if c.Prompts > 0 && (c.Samples < 2 || c.Temperature <= 0 || c.MaxNewTokens < 1) {
-		return fmt.Errorf("on_policy: samples must be >= 2, temperature > 0, max_new_tokens >= 1")
+	if c.Prompts < 0 {
+		return fmt.Errorf("on_policy.prompts = %d: must be >= 0 (0: no on-policy pairs)", c.Prompts)
+	}
+	if c.Prompts == 0 {
+		return nil
+	}
+	switch {
+	case c.Samples < 2:
+		return fmt.Errorf("on_policy.samples = %d: must be >= 2 (a pair needs two answers)", c.Samples)
+	case math.IsNaN(c.Temperature) || math.IsInf(c.Temperature, 0) || c.Temperature <= 0:
+		return fmt.Errorf("on_policy.temperature = %v: must be a finite number > 0", c.Temperature)
+	case c.TopK < 0:
+		return fmt.Errorf("on_policy.top_k = %d: must be >= 0 (0: all tokens)", c.TopK)
+	case c.MaxNewTokens < 1:
+		return fmt.Errorf("on_policy.max_new_tokens = %d: must be >= 1", c.MaxNewTokens)
 	}
 	return nil
 }

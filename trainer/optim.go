@@ -1,6 +1,7 @@
 package trainer
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
@@ -27,6 +28,34 @@ type OptimizerConfig struct {
 func DefaultOptimizer(lr float64) OptimizerConfig {
 	return OptimizerConfig{LR: lr, MinLRRatio: 0.1, WarmupSteps: 10, Beta1: 0.9, Beta2: 0.999,
 		Epsilon: 1e-8, WeightDecay: 0.0, ClipNorm: 1.0}
+}
+
+// Validate checks the numbers, the key of each named under prefix (e.g.
+// "preference.optimizer"): finite, learning rates >= 0 (a stage that trains needs > 0,
+// see Config.Validate), betas in [0, 1), epsilon > 0, weight decay and clip norm >= 0.
+func (o OptimizerConfig) Validate(prefix string) error {
+	inf := math.Inf(1)
+	for _, c := range []struct {
+		key              string
+		v, lo, hi        float64
+		loClosed, hiOpen bool
+	}{
+		{"lr", o.LR, 0, inf, true, true},
+		{"min_lr_ratio", o.MinLRRatio, 0, 1, true, false},
+		{"beta1", o.Beta1, 0, 1, true, true},
+		{"beta2", o.Beta2, 0, 1, true, true},
+		{"epsilon", o.Epsilon, 0, inf, false, true},
+		{"weight_decay", o.WeightDecay, 0, inf, true, true},
+		{"clip_norm", o.ClipNorm, 0, inf, true, true},
+	} {
+		if err := checkRange(prefix+"."+c.key, c.v, c.lo, c.hi, c.loClosed, !c.hiOpen); err != nil {
+			return err
+		}
+	}
+	if o.WarmupSteps < 0 {
+		return fmt.Errorf("%s.warmup_steps = %d: must be >= 0", prefix, o.WarmupSteps)
+	}
+	return nil
 }
 
 // LearningRate is the schedule on the host, for logs and tests: step counts from 0.

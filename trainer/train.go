@@ -146,11 +146,11 @@ func Train(cfg Config, log io.Writer) (*Report, error) {
 	}
 	// A resume must continue the same run: compare everything that shapes the numbers.
 	same := cfg
-	same.Resume, same.LogEvery, same.EvalEvery, same.CheckpointEvery, same.KeepCheckpoints, same.PeakTFLOPS = false, 0, 0, 0, 0, 0
+	same.OutDir, same.Resume, same.Overwrite, same.LogEvery, same.EvalEvery, same.CheckpointEvery, same.KeepCheckpoints, same.PeakTFLOPS = "", false, false, 0, 0, 0, 0, 0
 	configText, _ := json.Marshal(same)
 	run := &Run{Backend: backend, Ctx: ctx, Model: model, OutDir: cfg.OutDir, Seed: cfg.Seed, Log: log,
 		CheckpointEvery: cfg.CheckpointEvery, LogEvery: cfg.LogEvery, Keep: cfg.KeepCheckpoints,
-		ConfigText: string(configText), FLOPsPerToken: TrainingFLOPsPerToken(mcfg, cfg.Data.MaxLength)}
+		ConfigText: string(configText), Overwrite: cfg.Overwrite, FLOPsPerToken: TrainingFLOPsPerToken(mcfg, cfg.Data.MaxLength)}
 	defer run.Close()
 	run.PeakFLOPS = cfg.PeakTFLOPS * 1e12
 	if run.PeakFLOPS == 0 && backend.Name() != "" && isPureGo(cfg.Backend) {

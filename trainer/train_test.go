@@ -119,6 +119,7 @@ func TestResumeMidPreferenceReusesOnPolicyPairs(t *testing.T) {
 	require.GreaterOrEqual(t, len(pairs), 2, "the sampled answers of an early model differ: pairs, not ties")
 	want := losses(t, filepath.Join(cfg.OutDir, "metrics.jsonl"))
 	require.Contains(t, want, "preference/4")
+	wantRows := metricRows(t, readFile(t, filepath.Join(cfg.OutDir, "metrics.jsonl")))
 
 	require.NoError(t, os.WriteFile(filepath.Join(cfg.OutDir, "checkpoints", "LATEST"), []byte(checkpointName("preference", 2)+"\n"), 0o644))
 	cfg.Resume = true
@@ -129,6 +130,9 @@ func TestResumeMidPreferenceReusesOnPolicyPairs(t *testing.T) {
 	require.Contains(t, log.String(), "pairs read back from")
 	require.Contains(t, log.String(), "[preference] 3/4")
 	require.Equal(t, want, losses(t, filepath.Join(cfg.OutDir, "metrics.jsonl")))
+	// Every row, the judge rows included (timings aside): the after-SFT judge row, written
+	// before the checkpoint, stays.
+	require.Equal(t, wantRows, metricRows(t, readFile(t, filepath.Join(cfg.OutDir, "metrics.jsonl"))))
 }
 
 func TestConfigFileAndFlags(t *testing.T) {

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/amopo-engine/amopo/amopo/spec"
+	"github.com/amopo-engine/amopo/gomlx/fastgrad"
+	"github.com/amopo-engine/amopo/gomlx/safetensors"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck
 	"github.com/gomlx/gomlx/pkg/core/tensors"
@@ -144,6 +146,9 @@ func toF64(xs []float32) []float64 {
 // toyRun trains the toy model, SFT then AMoPO, writing to outDir. It is also what the
 // child process of the crash test runs.
 func toyRun(outDir string, resume bool, log *bytes.Buffer) error {
+	// As Train does; registered in the child processes too, so that a run here and one
+	// in a child compute the same gradients bit for bit whichever tests ran before.
+	fastgrad.RegisterFastDotGrad()
 	be, err := NewBackend("go")
 	if err != nil {
 		return err
@@ -214,8 +219,10 @@ func TestMain(m *testing.M) {
 }
 
 // TestKillDuringCheckpointThenResumeIsBitExact kills a training process with SIGKILL in
-// the middle of a checkpoint write, resumes it, and requires the resumed run's losses to
-// equal an uninterrupted run's, bit for bit.
+// the middle of a checkpoint write in the middle of the preference stage, so that the
+// resume needs the optimizer state (moments, step), the gradient accumulators and the data
+// position of the checkpoint; the resumed run's losses and final weights must equal an
+// uninterrupted run's, bit for bit.
 func TestKillDuringCheckpointThenResumeIsBitExact(t *testing.T) {
 	base := t.TempDir()
 	var log bytes.Buffer
@@ -230,18 +237,19 @@ func TestKillDuringCheckpointThenResumeIsBitExact(t *testing.T) {
 	var childOut bytes.Buffer
 	child.Stdout, child.Stderr = &childOut, &childOut
 	require.NoError(t, child.Start())
-	// Wait until the child is inside the write of its third checkpoint (a .tmp- folder
-	// beside two published ones), then kill it.
-	deadline := time.Now().Add(90 * time.Second)
+	// Wait until LATEST names the checkpoint at preference step 4 of 14 and the child is
+	// inside the write of the next one (a .tmp- folder), then kill it.
+	mid := checkpointName("preference", 4)
+	deadline := time.Now().Add(3 * time.Minute)
 	for {
-		require.True(t, time.Now().Before(deadline), "the child never reached its third checkpoint:\n%s", childOut.String())
+		require.True(t, time.Now().Before(deadline), "the child never reached its mid-preference checkpoint:\n%s", childOut.String())
 		entries, _ := os.ReadDir(filepath.Join(crashed, "checkpoints"))
-		published, writing := 0, false
+		latest, _ := os.ReadFile(filepath.Join(crashed, "checkpoints", "LATEST"))
+		writing := false
 		for _, e := range entries {
-			published += btoi(e.IsDir() && !strings.HasPrefix(e.Name(), ".tmp-"))
 			writing = writing || strings.HasPrefix(e.Name(), ".tmp-")
 		}
-		if published >= 2 && writing {
+		if strings.TrimSpace(string(latest)) == mid && writing {
 			break
 		}
 		time.Sleep(20 * time.Millisecond)
@@ -250,13 +258,13 @@ func TestKillDuringCheckpointThenResumeIsBitExact(t *testing.T) {
 	_ = child.Wait()
 	latest, err := LatestCheckpoint(crashed)
 	require.NoError(t, err)
-	require.NotEmpty(t, latest, "the checkpoint published before the crash is intact")
+	require.Equal(t, mid, filepath.Base(latest), "the checkpoint published before the crash is intact")
 
 	resume := exec.Command(os.Args[0], "-test.run=^$")
 	resume.Env = append(os.Environ(), "AMOPO_TEST_CHILD_RUN="+crashed, "AMOPO_TEST_CHILD_RESUME=1")
 	out, err := resume.CombinedOutput()
 	require.NoError(t, err, string(out))
-	require.Contains(t, string(out), "resuming from")
+	require.Contains(t, string(out), "resuming from "+latest+" (preference step 4)")
 	got := losses(t, filepath.Join(crashed, "metrics.jsonl"))
 	require.Equal(t, want, got, "the resumed run logs the same losses as the uninterrupted one")
 	entries, err := os.ReadDir(filepath.Join(crashed, "checkpoints"))
@@ -264,6 +272,28 @@ func TestKillDuringCheckpointThenResumeIsBitExact(t *testing.T) {
 	for _, e := range entries {
 		require.False(t, strings.HasPrefix(e.Name(), ".tmp-"), "stale temporary checkpoint %s was cleaned", e.Name())
 	}
+	// The final variables (model, optimizer moments and step) are the same bits.
+	final := func(outDir string) map[string]*tensors.Tensor {
+		dir, err := LatestCheckpoint(outDir)
+		require.NoError(t, err)
+		require.Equal(t, checkpointName("preference", 14), filepath.Base(dir))
+		values, _, err := safetensors.ReadAll(filepath.Join(dir, variablesFile))
+		require.NoError(t, err)
+		return values
+	}
+	wantVars, gotVars := final(straight), final(crashed)
+	require.Equal(t, len(wantVars), len(gotVars))
+	for name, w := range wantVars {
+		g, ok := gotVars[name]
+		require.True(t, ok, name)
+		require.Equal(t, tensorBytes(t, w), tensorBytes(t, g), "variable %s", name)
+	}
+}
+
+func tensorBytes(t *testing.T, x *tensors.Tensor) []byte {
+	var out []byte
+	require.NoError(t, x.ConstBytes(func(b []byte) { out = append(out, b...) }))
+	return out
 }
 
 func btoi(b bool) int {

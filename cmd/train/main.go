@@ -38,6 +38,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
+	// The flag package stops at the first argument that is not a flag: everything from
+	// there on would be dropped without a word.
+	if rest := fs.Args(); len(rest) > 0 {
+		fmt.Fprintf(stderr, "train: unexpected argument %q (every setting is a flag: --key value, e.g. --preference.steps 50); it and the %d after it would be ignored\n",
+			rest[0], len(rest)-1)
+		return 2
+	}
 	report, err := trainer.Train(cfg, stdout)
 	if err != nil {
 		fmt.Fprintln(stderr, "train:", err)

@@ -1,0 +1,29 @@
+package trainer
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestResumeInACopiedOutDir: an out_dir copied elsewhere (another disk, a backup) resumes
+// there; neither out_dir nor overwrite is part of the "same config" comparison.
+func TestResumeInACopiedOutDir(t *testing.T) {
+	cfg := tinyConfig(t)
+	cfg.SFT.Steps, cfg.Pref.Steps, cfg.OnPolicy.Prompts = 2, 2, 0
+	cfg.Overwrite = true
+	var log bytes.Buffer
+	_, err := Train(cfg, &log)
+	require.NoError(t, err, log.String())
+
+	copied := filepath.Join(t.TempDir(), "copy")
+	require.NoError(t, os.CopyFS(copied, os.DirFS(cfg.OutDir)))
+	cfg.OutDir, cfg.Resume, cfg.Overwrite = copied, true, false
+	log.Reset()
+	_, err = Train(cfg, &log)
+	require.NoError(t, err, log.String())
+	require.Contains(t, log.String(), "resuming from "+filepath.Join(copied, checkpointsDir, checkpointName("preference", 2)))
+}
