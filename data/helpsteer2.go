@@ -55,7 +55,7 @@ func (d *helpSteer2Decoder) row(o *object, st *Stats, emit func(Pair) error) err
 		if !required && !o.has(name) {
 			continue
 		}
-		v, err := o.integer(name, int(d.opts.Scale.Min), int(d.opts.Scale.Max))
+		v, err := o.integer(name, d.opts.Scale.Min, d.opts.Scale.Max)
 		if err != nil {
 			return err
 		}

@@ -34,7 +34,11 @@ func validate(args []string, stdout, stderr io.Writer) int {
 	if flags.NArg() == 0 {
 		return fail(errors.New("no input file"))
 	}
-	opts := data.Options{Format: f, SkipBad: true, Split: *split, Scale: data.Scale{Min: *minScore, Max: *maxScore}}
+	scale := data.Scale{Min: *minScore, Max: *maxScore}
+	if err := scale.Validate(); err != nil {
+		return fail(fmt.Errorf("--min-score %v, --max-score %v: %w", *minScore, *maxScore, err))
+	}
+	opts := data.Options{Format: f, SkipBad: true, Split: *split, Scale: scale}
 	if *dims != "" {
 		opts.Dimensions = strings.Split(*dims, ",")
 	}
