@@ -67,6 +67,13 @@ func (d *helpSteer2Decoder) row(o *object, st *Stats, emit func(Pair) error) err
 			return err
 		}
 	}
+	// A second copy of a response to the same prompt would pair with its twin, a pair
+	// with no preference: the row is refused and left out of the group.
+	for _, g := range d.group {
+		if err := identical(o, "response", g.resp.Text, text, fmt.Sprintf("the response on line %d to the same prompt", g.pos.Line)); err != nil {
+			return err
+		}
+	}
 	d.group = append(d.group, r)
 	return nil
 }

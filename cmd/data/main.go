@@ -4,8 +4,10 @@
 //	go run ./cmd/data generate --out DIR [--seed N --train N --eval N --gzip --overwrite]
 //
 // validate reads every file, prints one "FILE:LINE: FIELD: reason" line per bad row, then
-// the counts: rows read, bad rows, pairs built per dimension, ties dropped. It exits with
-// status 1 when a row is bad, 2 on a usage or I/O error, 0 otherwise.
+// the counts: rows read, bad rows, pairs built per dimension, ties dropped, and the bad
+// rows a JSON reader would pass silently (duplicate keys, invalid UTF-8, chosen and
+// rejected responses that are identical) and empty files. It exits with status 1 when
+// a row is bad or a file empty, 2 on a usage or I/O error, 0 otherwise.
 //
 // generate writes the built-in verifiable task (package data/task) in DIR: train.jsonl
 // and eval.jsonl (preference pairs in the AMoPO record format) and eval_prompts.jsonl

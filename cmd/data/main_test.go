@@ -202,3 +202,34 @@ func TestGenerateChecksSizesBeforeGenerating(t *testing.T) {
 	require.Equal(t, 2, code)
 	require.Contains(t, errOut, "--out")
 }
+
+// TestValidateReportsSilentDefects: empty files, duplicate keys, invalid UTF-8 and
+// identical chosen/rejected responses passed validation with status 0.
+func TestValidateReportsSilentDefects(t *testing.T) {
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty.jsonl")
+	require.NoError(t, os.WriteFile(empty, nil, 0o644))
+	code, out, _ := runCmd("validate", "--format", "amopo", empty)
+	require.Equal(t, 1, code, out)
+	require.Contains(t, out, empty+":1: file: no rows: the file is empty or holds only blank lines\n")
+	require.Contains(t, out, "empty files (no rows): 1\n")
+
+	rows := write(t, dir, "rows.jsonl",
+		`{"prompt": "p", "chosen": {"response": "a", "helpfulness": 4}, "rejected": {"response": "b", "helpfulness": 1}}`,
+		`{"prompt": "p", "chosen": {"response": "a", "helpfulness": 4}, "rejected": {"response": "a", "helpfulness": 1}}`,
+		`{"prompt": "p", "chosen": {"response": "a", "helpfulness": 4}, "rejected": {"response": "b", "helpfulness": 1, "helpfulness": 3}}`,
+		"{\"prompt\": \"p\xc3\", \"chosen\": {\"response\": \"a\", \"helpfulness\": 4}, \"rejected\": {\"response\": \"b\", \"helpfulness\": 1}}")
+	code, out, _ = runCmd("validate", "--format", "amopo", rows)
+	require.Equal(t, 1, code, out)
+	for _, want := range []string{
+		rows + ":2: rejected.response: identical to chosen.response: no preference\n",
+		rows + ":3: rejected.helpfulness: duplicate key: the object has it twice (JSON readers keep either one)\n",
+		rows + ":4: prompt: invalid UTF-8 at column 14 (byte 0xc3)\n",
+		"rows read: 4\nbad rows: 3\npairs: 1\n",
+		"bad rows with a duplicate JSON key: 1\n",
+		"bad rows with invalid UTF-8: 1\n",
+		"bad rows whose chosen and rejected responses are identical (no preference): 1\n",
+	} {
+		require.Contains(t, out, want)
+	}
+}
