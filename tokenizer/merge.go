@@ -1,10 +1,65 @@
 package tokenizer
 
+import "math"
+
 // merge applies the BPE rules to the bytes of piece: repeatedly the pair with
 // the lowest rank (the leftmost among equals) is merged, as Hugging Face does.
+// Short pre-tokens, nearly all of natural text, are merged by rescanning their
+// few pair ranks, which costs less than keeping a heap; longer ones by the heap,
+// whose cost grows as n log n instead of n².
 func (m *bpeModel) merge(piece string) []int32 {
+	if len(piece) <= scanLimit {
+		return m.mergeScan(piece)
+	}
 	ids, _ := m.mergeCounted(piece)
 	return ids
+}
+
+// scanLimit is the longest pre-token merged by rescanning (BenchmarkMergeShort).
+const scanLimit = 16
+
+// mergeScan finds the lowest-ranked pair by a scan of a slice of ranks after
+// every merge, looking up again only the two pairs next to the merge.
+func (m *bpeModel) mergeScan(piece string) []int32 {
+	syms := make([]int32, len(piece))
+	for i := 0; i < len(piece); i++ {
+		syms[i] = m.byteID[piece[i]]
+	}
+	if len(syms) < 2 {
+		return syms
+	}
+	const none = math.MaxInt32
+	ranks := make([]int32, len(syms)-1) // ranks[i] is for (syms[i], syms[i+1])
+	rankOf := func(i int) int32 {
+		if mg, ok := m.merges[pairKey(syms[i], syms[i+1])]; ok {
+			return mg.rank
+		}
+		return none
+	}
+	for i := range ranks {
+		ranks[i] = rankOf(i)
+	}
+	for len(syms) > 1 {
+		best := 0
+		for i := 1; i < len(ranks); i++ {
+			if ranks[i] < ranks[best] {
+				best = i
+			}
+		}
+		if ranks[best] == none {
+			break
+		}
+		syms[best] = m.merges[pairKey(syms[best], syms[best+1])].id
+		syms = append(syms[:best+1], syms[best+2:]...)
+		ranks = append(ranks[:best], ranks[best+1:]...)
+		if best > 0 {
+			ranks[best-1] = rankOf(best - 1)
+		}
+		if best < len(ranks) {
+			ranks[best] = rankOf(best)
+		}
+	}
+	return syms
 }
 
 // mergeCounted is merge that also returns how many heap steps it took (pushes,
@@ -25,7 +80,7 @@ func (m *bpeModel) mergeCounted(piece string) ([]int32, int) {
 		}
 		return []int32{}, 0
 	}
-	// Most pre-tokens are short words: their buffers live on the stack.
+	// Short pre-tokens keep their buffers on the stack.
 	var symBuf [stackPiece]mergeSymbol
 	var keyBuf [2 * stackPiece]uint64
 	syms, keys := symBuf[:0], keyBuf[:0]
@@ -34,14 +89,28 @@ func (m *bpeModel) mergeCounted(piece string) ([]int32, int) {
 	}
 	syms = syms[:n]
 	for i := 0; i < n; i++ {
-		syms[i] = mergeSymbol{id: m.byteID[piece[i]], prev: int32(i - 1), next: int32(i + 1)}
+		syms[i] = mergeSymbol{id: m.byteID[piece[i]], prev: int32(i - 1), next: int32(i + 1), rank: noPair}
 	}
 	syms[n-1].next = -1
 
 	steps := 0
-	for i := 0; i < n-1; i++ {
-		if mg, ok := m.merges[pairKey(syms[i].id, syms[i+1].id)]; ok {
-			keys = append(keys, heapKey(mg.rank, int32(i)))
+	// pairAt records the merge of the pair starting at pos, so that a popped
+	// entry is checked against it without another map lookup.
+	pairAt := func(pos int32) bool {
+		s := &syms[pos]
+		s.rank = noPair
+		if s.next < 0 {
+			return false
+		}
+		mg, ok := m.merges[pairKey(s.id, syms[s.next].id)]
+		if ok {
+			s.rank, s.merged = mg.rank, mg.id
+		}
+		return ok
+	}
+	for i := int32(0); i < int32(n-1); i++ {
+		if pairAt(i) {
+			keys = append(keys, heapKey(syms[i].rank, i))
 		}
 	}
 	heapInit(keys, &steps)
@@ -51,29 +120,21 @@ func (m *bpeModel) mergeCounted(piece string) ([]int32, int) {
 		keys, top = heapPop(keys, &steps)
 		rank, pos := splitHeapKey(top)
 		left := &syms[pos]
-		if left.gone || left.next < 0 {
-			continue
+		if left.rank != rank {
+			continue // stale: the pair at pos was merged or has changed since
 		}
 		right := &syms[left.next]
-		mg, ok := m.merges[pairKey(left.id, right.id)]
-		if !ok || mg.rank != rank {
-			continue // the pair at pos changed since this entry was pushed
-		}
-		left.id = mg.id
-		right.gone = true
+		left.id = left.merged
+		right.rank = noPair // gone: merged into left
 		left.next = right.next
 		if left.next >= 0 {
 			syms[left.next].prev = pos
 		}
-		if left.prev >= 0 {
-			if mg, ok := m.merges[pairKey(syms[left.prev].id, left.id)]; ok {
-				keys = heapPush(keys, heapKey(mg.rank, left.prev), &steps)
-			}
+		if left.prev >= 0 && pairAt(left.prev) {
+			keys = heapPush(keys, heapKey(syms[left.prev].rank, left.prev), &steps)
 		}
-		if left.next >= 0 {
-			if mg, ok := m.merges[pairKey(left.id, syms[left.next].id)]; ok {
-				keys = heapPush(keys, heapKey(mg.rank, pos), &steps)
-			}
+		if pairAt(pos) {
+			keys = heapPush(keys, heapKey(left.rank, pos), &steps)
 		}
 	}
 
@@ -92,12 +153,17 @@ func (m *bpeModel) mergeCounted(piece string) ([]int32, int) {
 const stackPiece = 32
 
 // mergeSymbol is one node of the list of symbols, indexed by the position of
-// its first byte; a symbol merged into its left neighbour is gone.
+// its first byte. rank and merged describe the pair it starts with its right
+// neighbour; rank is noPair when no merge applies or the symbol is gone (merged
+// into its left neighbour).
 type mergeSymbol struct {
 	id         int32
 	prev, next int32 // -1 at the ends
-	gone       bool
+	rank       int32
+	merged     int32
 }
+
+const noPair = -1
 
 // heapKey orders pairs by rank, then by position (leftmost first).
 func heapKey(rank, pos int32) uint64 { return uint64(uint32(rank))<<32 | uint64(uint32(pos)) }

@@ -43,13 +43,22 @@ func TestMergeCostGrowsAsNLogN(t *testing.T) {
 	}
 }
 
-// TestMergeMatchesRankScan checks the heap merge against the definition
-// (merge the lowest-ranked pair, leftmost first, until none applies) on long
-// pre-tokens, which the oracle corpus lacks.
+// TestMergeMatchesRankScan checks both merge loops against the definition (merge
+// the lowest-ranked pair, leftmost first, until none applies) on every pre-token of
+// the oracle corpus, whatever its length, and the heap on long pre-tokens, which the
+// corpus lacks.
 func TestMergeMatchesRankScan(t *testing.T) {
 	tok := loadQwen(t)
-	for i, text := range []string{letters(3_000, 7), strings.Repeat("a", 1_001), strings.Repeat("  ", 700), strings.Repeat("ab", 900), "x"} {
-		require.Equal(t, rankScanMerge(tok.model, text), tok.model.merge(text), "text %d", i)
+	m := tok.model
+	for _, p := range corpusPieces(tok) {
+		want := rankScanMerge(m, p)
+		heap, _ := m.mergeCounted(p)
+		require.Equal(t, want, heap, "heap: %q", p)
+		require.Equal(t, want, m.mergeScan(p), "scan: %q", p)
+		require.Equal(t, want, m.merge(p), "merge: %q", p)
+	}
+	for i, text := range []string{letters(3_000, 7), strings.Repeat("a", 1_001), strings.Repeat("  ", 700), strings.Repeat("ab", 900), "x", ""} {
+		require.Equal(t, rankScanMerge(m, text), m.merge(text), "text %d", i)
 	}
 }
 
@@ -74,6 +83,54 @@ func rankScanMerge(m *bpeModel, piece string) []int32 {
 	}
 }
 
+// corpusPieces returns the pre-tokens of the oracle corpus, as Encode splits them.
+func corpusPieces(tok *Tokenizer) []string {
+	var pieces []string
+	for _, line := range generateCorpus(corpusLines) {
+		for _, sg := range tok.added.split(line, nil) {
+			if sg.tok != nil {
+				continue
+			}
+			s := nfc(sg.text)
+			for i := 0; i < len(s); {
+				n := tok.piece(s, i)
+				pieces = append(pieces, s[i:i+n])
+				i += n
+			}
+		}
+	}
+	return pieces
+}
+
+// BenchmarkMergeCorpusWords merges every pre-token of the oracle corpus (mostly short
+// words: the word cache is bypassed) with merge, the heap alone and the rescanning
+// loop alone, in one process so that the ratios hold on a shared machine.
+func BenchmarkMergeCorpusWords(b *testing.B) {
+	tok := loadQwen(b)
+	pieces := corpusPieces(tok)
+	size := 0
+	for _, p := range pieces {
+		size += len(p)
+	}
+	for _, c := range []struct {
+		name  string
+		merge func(string) []int32
+	}{
+		{"merge", tok.model.merge},
+		{"heap", func(p string) []int32 { ids, _ := tok.model.mergeCounted(p); return ids }},
+		{"scan", tok.model.mergeScan},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(int64(size))
+			for b.Loop() {
+				for _, p := range pieces {
+					c.merge(p)
+				}
+			}
+		})
+	}
+}
+
 // BenchmarkEncodeLongPreToken encodes one pre-token of 10^2..10^6 letters;
 // time per byte should stay about flat (it grows with log n).
 func BenchmarkEncodeLongPreToken(b *testing.B) {
@@ -86,5 +143,33 @@ func BenchmarkEncodeLongPreToken(b *testing.B) {
 				tok.Encode(text)
 			}
 		})
+	}
+}
+
+// BenchmarkMergeShort compares the two loops on short pre-tokens, where the heap's
+// bookkeeping costs more than rescanning a few ranks: it sets scanLimit.
+func BenchmarkMergeShort(b *testing.B) {
+	tok := loadQwen(b)
+	for _, n := range []int{4, 8, 16, 32, 64} {
+		words := make([]string, 1000)
+		for i := range words {
+			words[i] = letters(n, uint64(i))
+		}
+		for _, c := range []struct {
+			name  string
+			merge func(string) []int32
+		}{
+			{"heap", func(p string) []int32 { ids, _ := tok.model.mergeCounted(p); return ids }},
+			{"scan", tok.model.mergeScan},
+		} {
+			b.Run(fmt.Sprintf("n=%d/%s", n, c.name), func(b *testing.B) {
+				b.SetBytes(int64(n * len(words)))
+				for b.Loop() {
+					for _, w := range words {
+						c.merge(w)
+					}
+				}
+			})
+		}
 	}
 }
