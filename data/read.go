@@ -67,7 +67,7 @@ type Stats struct {
 	// Rows counts the non-blank lines read, good and bad.
 	Rows    int
 	BadRows int
-	// Errors holds the bad rows' *RowError when Options.SkipBad is set.
+	// Errors holds the bad rows' (and empty files') *RowError when Options.SkipBad is set.
 	Errors []error
 	Pairs  int
 	// PairsByDimension counts the pairs per ordering dimension (Pair.Dimension; Overall
