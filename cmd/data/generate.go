@@ -46,7 +46,8 @@ func generate(args []string, stdout, stderr io.Writer) int {
 	if *gz {
 		ext += ".gz"
 	}
-	if err := prepareOut(*out, *overwrite); err != nil {
+	old, err := prepareOut(*out, *overwrite)
+	if err != nil {
 		return fail(err)
 	}
 	ds, err := task.Generate(task.Config{Seed: *seed, Train: *train, Eval: *eval})
@@ -79,12 +80,23 @@ func generate(args []string, stdout, stderr io.Writer) int {
 			return nil
 		}},
 	}
+	written := map[string]bool{}
 	for _, f := range files {
 		path := filepath.Join(*out, f.name+ext)
 		if err := writeFile(path, *gz, f.write); err != nil {
 			return fail(err)
 		}
+		written[path] = true
 		fmt.Fprintf(stdout, "wrote %s (%d lines)\n", path, f.n)
+	}
+	for _, path := range old {
+		if written[path] {
+			continue
+		}
+		if err := os.Remove(path); err != nil {
+			return fail(fmt.Errorf("--overwrite: removing the old data set's %s: %w", path, err))
+		}
+		fmt.Fprintf(stdout, "removed %s (old data set)\n", path)
 	}
 	for _, d := range task.Dimensions() {
 		fmt.Fprintf(stdout, "  %s: %d training pairs tied, %d where the chosen response scores lower\n",
@@ -112,29 +124,29 @@ func checkSize(flag string, n, limit int) error {
 var dataSetFiles = []string{"train.jsonl", "eval.jsonl", "eval_prompts.jsonl",
 	"train.jsonl.gz", "eval.jsonl.gz", "eval_prompts.jsonl.gz"}
 
-// prepareOut creates out, and refuses to replace a data set already there unless
-// overwrite is set; then the old files (of either compression) are removed, so the
-// directory never mixes two data sets.
-func prepareOut(out string, overwrite bool) error {
+// prepareOut creates out and returns the files of a data set already there, which
+// it refuses to replace unless overwrite is set. The new files replace those of the
+// same compression by rename; the others are removed once the new set is written,
+// so the directory never mixes two data sets, and a failed run leaves the old one.
+func prepareOut(out string, overwrite bool) ([]string, error) {
 	if fi, err := os.Stat(out); err == nil && !fi.IsDir() {
-		return fmt.Errorf("--out %s: exists and is not a directory", out)
+		return nil, fmt.Errorf("--out %s: exists and is not a directory", out)
 	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
-		return fmt.Errorf("--out: creating the output directory: %w", err)
+		return nil, fmt.Errorf("--out: creating the output directory: %w", err)
 	}
+	var old []string
 	for _, name := range dataSetFiles {
 		path := filepath.Join(out, name)
 		if _, err := os.Lstat(path); err != nil {
 			continue
 		}
 		if !overwrite {
-			return fmt.Errorf("--out %s: a data set is already there (%s); pass --overwrite to replace it", out, name)
+			return nil, fmt.Errorf("--out %s: a data set is already there (%s); pass --overwrite to replace it", out, name)
 		}
-		if err := os.Remove(path); err != nil {
-			return fmt.Errorf("--overwrite: %w", err)
-		}
+		old = append(old, path)
 	}
-	return nil
+	return old, nil
 }
 
 // writeFile writes through write into path, gzip-compressed when gz is set. It writes
