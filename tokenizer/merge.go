@@ -5,8 +5,8 @@ import "math"
 // merge applies the BPE rules to the bytes of piece: repeatedly the pair with
 // the lowest rank (the leftmost among equals) is merged, as Hugging Face does.
 // Short pre-tokens, nearly all of natural text, are merged by rescanning their
-// few pair ranks, which costs less than keeping a heap; longer ones by the heap,
-// whose cost grows as n log n instead of n².
+// few pair ranks, which measured no slower than the heap there; longer ones by
+// the heap, whose cost grows as n log n instead of n².
 func (m *bpeModel) merge(piece string) []int32 {
 	if len(piece) <= scanLimit {
 		return m.mergeScan(piece)
