@@ -71,6 +71,9 @@ func (d *amopoDecoder) row(o *object, st *Stats, emit func(Pair) error) error {
 	if err != nil {
 		return err
 	}
+	if err := identical(o, "rejected.response", chosen.Text, rejected.Text, "chosen.response"); err != nil {
+		return err
+	}
 	if d.dims == nil {
 		d.dims = dims
 	}

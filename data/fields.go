@@ -35,6 +35,9 @@ func parseLine(file string, line int, b []byte) (*object, *RowError) {
 	if fields == nil { // the line was the literal null
 		return nil, rowErrorf(file, line, "json", "expected a JSON object, got null")
 	}
+	if err := checkLine(file, line, b); err != nil {
+		return nil, err
+	}
 	return &object{file: file, line: line, fields: fields}, nil
 }
 
@@ -102,8 +105,10 @@ func (o *object) number(name string) (float64, *RowError) {
 	return v, nil
 }
 
-// integer returns a required integer field within [lo, hi].
-func (o *object) integer(name string, lo, hi int) (int, *RowError) {
+// integer returns a required integer field within [lo, hi]. The bounds are floats so
+// that a score scale such as [0.5, 4] or [0, 1e20] is compared as given, not truncated
+// or overflowed by a conversion to int.
+func (o *object) integer(name string, lo, hi float64) (int, *RowError) {
 	v, err := o.number(name)
 	if err != nil {
 		return 0, err
@@ -111,8 +116,8 @@ func (o *object) integer(name string, lo, hi int) (int, *RowError) {
 	if v != math.Trunc(v) {
 		return 0, o.errorf(name, "expected an integer, got %v", v)
 	}
-	if v < float64(lo) || v > float64(hi) {
-		return 0, o.errorf(name, "%v out of range [%d, %d]", v, lo, hi)
+	if v < lo || v > hi {
+		return 0, o.errorf(name, "%v out of range [%v, %v]", v, lo, hi)
 	}
 	return int(v), nil
 }

@@ -55,7 +55,7 @@ func (d *helpSteer2Decoder) row(o *object, st *Stats, emit func(Pair) error) err
 		if !required && !o.has(name) {
 			continue
 		}
-		v, err := o.integer(name, int(d.opts.Scale.Min), int(d.opts.Scale.Max))
+		v, err := o.integer(name, d.opts.Scale.Min, d.opts.Scale.Max)
 		if err != nil {
 			return err
 		}
@@ -64,6 +64,13 @@ func (d *helpSteer2Decoder) row(o *object, st *Stats, emit func(Pair) error) err
 	r := hs2Row{prompt: prompt, resp: Response{Text: text, Scores: scores}, pos: Pos{o.file, o.line}}
 	if len(d.group) > 0 && d.group[0].prompt != prompt {
 		if err := d.flush(st, emit); err != nil {
+			return err
+		}
+	}
+	// A second copy of a response to the same prompt would pair with its twin, a pair
+	// with no preference: the row is refused and left out of the group.
+	for _, g := range d.group {
+		if err := identical(o, "response", g.resp.Text, text, fmt.Sprintf("the response on line %d to the same prompt", g.pos.Line)); err != nil {
 			return err
 		}
 	}

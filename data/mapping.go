@@ -118,6 +118,9 @@ func (d *mappedDecoder) row(o *object, st *Stats, emit func(Pair) error) error {
 	if err != nil {
 		return err
 	}
+	if err := identical(o, d.m.Rejected, chosen, rejected, d.m.Chosen); err != nil {
+		return err
+	}
 	p := Pair{
 		Prompt:   prompt,
 		Chosen:   Response{Text: chosen, Scores: Scores{}},

@@ -67,7 +67,13 @@ func (s Scale) check(v float64) string {
 	return ""
 }
 
+// Validate says why the scale cannot be used: bounds must be finite and min < max.
+func (s Scale) Validate() error { return s.validate() }
+
 func (s Scale) validate() error {
+	if math.IsInf(s.Min, 0) || math.IsInf(s.Max, 0) {
+		return fmt.Errorf("score scale: bounds must be finite, got [%v, %v]", s.Min, s.Max)
+	}
 	if math.IsNaN(s.Min) || math.IsNaN(s.Max) || s.Min >= s.Max {
 		return fmt.Errorf("score scale: need min < max, got [%v, %v]", s.Min, s.Max)
 	}

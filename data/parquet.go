@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"unicode/utf8"
 
 	"github.com/parquet-go/parquet-go"
 )
@@ -36,8 +37,15 @@ func (r *Reader) readParquet(f *os.File, path string, emit func(Pair) error) err
 			for _, row := range buf[:n] {
 				rowNum++
 				r.stats.Rows++
-				o := &object{file: path, line: rowNum, fields: parquetFields(row, columns)}
-				if err := r.handle(r.dec.row(o, &r.stats, emit)); err != nil {
+				fields, badCol := parquetFields(row, columns)
+				o := &object{file: path, line: rowNum, fields: fields}
+				var rowErr error
+				if badCol != "" {
+					rowErr = &RowError{File: path, Line: rowNum, Field: badCol, kind: badUTF8, Reason: "invalid UTF-8"}
+				} else {
+					rowErr = r.dec.row(o, &r.stats, emit)
+				}
+				if err := r.handle(rowErr); err != nil {
 					rows.Close()
 					return err
 				}
@@ -54,12 +62,17 @@ func (r *Reader) readParquet(f *os.File, path string, emit func(Pair) error) err
 			return fmt.Errorf("%s: closing a row group: %w", path, err)
 		}
 	}
+	if err := r.checkNotEmpty(path, r.stats.Rows-rowNum); err != nil {
+		return err
+	}
 	return r.dec.endFile(&r.stats, emit)
 }
 
-// parquetFields turns the scalar top-level values of a row into JSON fields.
-func parquetFields(row parquet.Row, columns [][]string) map[string]json.RawMessage {
-	fields := map[string]json.RawMessage{}
+// parquetFields turns the scalar top-level values of a row into JSON fields. badCol
+// names the first string column holding invalid UTF-8, which json.Marshal would
+// silently turn into U+FFFD.
+func parquetFields(row parquet.Row, columns [][]string) (fields map[string]json.RawMessage, badCol string) {
+	fields = map[string]json.RawMessage{}
 	repeated := map[int]bool{}
 	for _, v := range row {
 		c := v.Column()
@@ -77,6 +90,9 @@ func parquetFields(row parquet.Row, columns [][]string) map[string]json.RawMessa
 		case v.IsNull():
 			val = nil
 		case v.Kind() == parquet.ByteArray || v.Kind() == parquet.FixedLenByteArray:
+			if !utf8.Valid(v.ByteArray()) && badCol == "" {
+				badCol = name
+			}
 			val = string(v.ByteArray())
 		case v.Kind() == parquet.Int32 || v.Kind() == parquet.Int64:
 			val = v.Int64()
@@ -95,5 +111,5 @@ func parquetFields(row parquet.Row, columns [][]string) map[string]json.RawMessa
 		}
 		fields[name] = raw
 	}
-	return fields
+	return fields, badCol
 }

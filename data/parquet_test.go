@@ -64,3 +64,22 @@ func TestParquetPreferenceSkipsListColumns(t *testing.T) {
 	require.Equal(t, "a", pairs[0].Chosen.Text)
 	require.Equal(t, "d", pairs[1].Chosen.Text)
 }
+
+// TestParquetInvalidUTF8AndEmptyFile: json.Marshal turned invalid UTF-8 in a parquet
+// string into U+FFFD, and a parquet file without rows read as an empty data set.
+func TestParquetInvalidUTF8AndEmptyFile(t *testing.T) {
+	path := writeParquet(t, "train.parquet", []hs2Parquet{
+		{"p", "caf\xe9", 4, 4, 4, 1, 0},
+		{"p", "five", 1, 0, 4, 1, 1},
+		{"p", "six", 2, 0, 4, 1, 1},
+	})
+	pairs, st := loadAll(t, Options{Format: HelpSteer2}, path)
+	require.Equal(t, []string{path + ":1: response: invalid UTF-8"}, errorLines(st))
+	require.Equal(t, 1, st.InvalidUTF8)
+	require.NotEmpty(t, pairs)
+
+	empty := writeParquet(t, "empty.parquet", []hs2Parquet{})
+	_, st = loadAll(t, Options{Format: HelpSteer2}, empty)
+	require.Equal(t, []string{empty + ":1: file: no rows: the file is empty or holds only blank lines"}, errorLines(st))
+	require.Equal(t, 1, st.EmptyFiles)
+}

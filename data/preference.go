@@ -25,6 +25,9 @@ func (d *preferenceDecoder) row(o *object, st *Stats, emit func(Pair) error) err
 	if err != nil {
 		return err
 	}
+	if err := identical(o, "response_2", r1, r2, "response_1"); err != nil {
+		return err
+	}
 	strength, err := o.integer("preference_strength", -3, 3)
 	if err != nil {
 		return err

@@ -67,7 +67,7 @@ type Stats struct {
 	// Rows counts the non-blank lines read, good and bad.
 	Rows    int
 	BadRows int
-	// Errors holds the bad rows' *RowError when Options.SkipBad is set.
+	// Errors holds the bad rows' (and empty files') *RowError when Options.SkipBad is set.
 	Errors []error
 	Pairs  int
 	// PairsByDimension counts the pairs per ordering dimension (Pair.Dimension; Overall
@@ -84,6 +84,14 @@ type Stats struct {
 	UnpairedRows int
 	// OtherSplit counts preference-file rows left out by Options.Split.
 	OtherSplit int
+	// Bad rows that encoding/json would have let through, counted also in BadRows:
+	// a key given twice in one object, invalid UTF-8, and chosen and rejected responses
+	// that are the same text (no preference: its margin is 0 whatever the model does).
+	DuplicateKeys, InvalidUTF8, IdenticalPairs int
+	// EmptyFiles counts files without a row (empty, or only blank lines). They are not
+	// rows, so not in BadRows, but like a bad row they are an error without SkipBad and
+	// kept in Errors with it.
+	EmptyFiles int
 }
 
 func newStats() Stats {
@@ -181,6 +189,7 @@ func (r *Reader) Read(in io.Reader, name string, emit func(Pair) error) error {
 	}
 	defer lr.close()
 	r.stats.Files++
+	rowsBefore := r.stats.Rows
 	for {
 		line, num, err := lr.next()
 		if errors.Is(err, io.EOF) {
@@ -200,7 +209,20 @@ func (r *Reader) Read(in io.Reader, name string, emit func(Pair) error) error {
 			return err
 		}
 	}
+	if err := r.checkNotEmpty(name, rowsBefore); err != nil {
+		return err
+	}
 	return r.dec.endFile(&r.stats, emit)
+}
+
+// checkNotEmpty reports a file that yielded no row: a data file that is empty is
+// almost always a failed download or export, not an intended empty set.
+func (r *Reader) checkNotEmpty(name string, rowsBefore int) error {
+	if r.stats.Rows > rowsBefore {
+		return nil
+	}
+	return r.handle(&RowError{File: name, Line: 1, Field: "file", kind: badEmptyFile,
+		Reason: "no rows: the file is empty or holds only blank lines"})
 }
 
 // handle counts a bad row and says whether the read must stop: with SkipBad only on an
@@ -213,7 +235,19 @@ func (r *Reader) handle(err error) error {
 	if !errors.As(err, &bad) {
 		return err
 	}
-	r.stats.BadRows++
+	switch bad.kind {
+	case badEmptyFile:
+		r.stats.EmptyFiles++
+	case badDuplicateKey:
+		r.stats.DuplicateKeys++
+	case badUTF8:
+		r.stats.InvalidUTF8++
+	case badIdentical:
+		r.stats.IdenticalPairs++
+	}
+	if bad.kind != badEmptyFile {
+		r.stats.BadRows++
+	}
 	if !r.opts.SkipBad {
 		return bad
 	}
@@ -243,6 +277,17 @@ func Load(paths []string, opts Options) ([]Pair, Stats, error) {
 		return nil
 	})
 	return pairs, st, err
+}
+
+// identical refuses a pair whose rejected response (named field) is the chosen one's
+// text: it states no preference.
+func identical(o *object, field, chosen, rejected, what string) *RowError {
+	if chosen != rejected {
+		return nil
+	}
+	e := o.errorf(field, "identical to %s: no preference", what)
+	e.kind = badIdentical
+	return e
 }
 
 // countPair updates the stats for a kept pair.

@@ -1,24 +1,13 @@
 package tokenizer
 
-import (
-	"flag"
-	"testing"
-)
+import "testing"
 
 // Throughput on the oracle corpus, reported as MB/s of UTF-8 input. Compare
 // with the JavaScript tokenizers on the same text:
 //
-//	go test ./tokenizer -run TestWriteCorpus -corpus-out /tmp/corpus.jsonl
+//	go run ./tokenizer/internal/writecorpus -out /tmp/corpus.jsonl
 //	node tokenizer/testdata/js/bench.js qwen /tmp/corpus.jsonl
 //	go test ./tokenizer -run '^$' -bench Encode
-var corpusOut = flag.String("corpus-out", "", "TestWriteCorpus writes the benchmark corpus (JSON lines) here")
-
-func TestWriteCorpus(t *testing.T) {
-	if *corpusOut == "" {
-		t.Skip("a tool, not a check: pass -corpus-out FILE to write the corpus for testdata/js/bench.js")
-	}
-	writeCorpus(t, *corpusOut, generateCorpus(corpusLines))
-}
 
 func BenchmarkEncodeQwen(b *testing.B) { benchmarkEncode(b, loadQwen(b), true) }
 func BenchmarkEncodeGPT2(b *testing.B) { benchmarkEncode(b, loadGPT2(b), true) }

@@ -1,9 +1,6 @@
 package tokenizer
 
-import (
-	"math"
-	"sync"
-)
+import "sync"
 
 // merge is one BPE rule: the pair it applies to is the map key.
 type merge struct {
@@ -58,52 +55,6 @@ func (m *bpeModel) word(piece string) []int32 {
 	ids := m.merge(piece)
 	m.cache.put(piece, ids)
 	return ids
-}
-
-// merge applies the BPE rules to the bytes of piece: repeatedly the pair with
-// the lowest rank (the leftmost among equals) is merged, as Hugging Face does.
-// Ranks of the pairs are kept in a slice and only the two pairs next to a
-// merge are looked up again, so a step costs a scan of small integers.
-func (m *bpeModel) merge(piece string) []int32 {
-	syms := make([]int32, len(piece))
-	for i := 0; i < len(piece); i++ {
-		syms[i] = m.byteID[piece[i]]
-	}
-	if len(syms) < 2 {
-		return syms
-	}
-	const none = math.MaxInt32
-	ranks := make([]int32, len(syms)-1) // ranks[i] is for (syms[i], syms[i+1])
-	rankOf := func(i int) int32 {
-		if mg, ok := m.merges[pairKey(syms[i], syms[i+1])]; ok {
-			return mg.rank
-		}
-		return none
-	}
-	for i := range ranks {
-		ranks[i] = rankOf(i)
-	}
-	for len(syms) > 1 {
-		best := 0
-		for i := 1; i < len(ranks); i++ {
-			if ranks[i] < ranks[best] {
-				best = i
-			}
-		}
-		if ranks[best] == none {
-			break
-		}
-		syms[best] = m.merges[pairKey(syms[best], syms[best+1])].id
-		syms = append(syms[:best+1], syms[best+2:]...)
-		ranks = append(ranks[:best], ranks[best+1:]...)
-		if best > 0 {
-			ranks[best-1] = rankOf(best - 1)
-		}
-		if best < len(ranks) {
-			ranks[best] = rankOf(best)
-		}
-	}
-	return syms
 }
 
 // wordCache remembers the ids of pre-tokens already seen; natural text

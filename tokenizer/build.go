@@ -12,6 +12,21 @@ type spec struct {
 	piece        pieceFunc
 	nfc          bool
 	ignoreMerges bool
+	vocabField   string // how error messages name the vocabulary ("model.vocab")
+}
+
+// idLimit bounds the ids a file may use. Tables indexed by id are allocated
+// up to the largest one, so an id like 1e12 (a typo, or a hostile file)
+// would exhaust memory; real files number their tokens densely, and the
+// slack allows for unused ids between the vocabulary and added tokens.
+func (s spec) idLimit() int { return 2*(len(s.vocab)+len(s.added)) + 1024 }
+
+func (s spec) checkID(field, tok string, id int) error {
+	if limit := s.idLimit(); id < 0 || id >= limit {
+		return fmt.Errorf("%s: token %q has id %d, outside 0..%d (the file has %d tokens; ids are bounded by twice that plus 1024)",
+			field, tok, id, limit-1, len(s.vocab)+len(s.added))
+	}
+	return nil
 }
 
 func build(s spec) (*Tokenizer, error) {
@@ -20,19 +35,25 @@ func build(s spec) (*Tokenizer, error) {
 		merges:       make(map[uint64]merge, len(s.merges)),
 		ignoreMerges: s.ignoreMerges,
 	}
+	if s.vocabField == "" {
+		s.vocabField = "vocabulary"
+	}
 	size := 0
 	for tok, id := range s.vocab {
 		raw, ok := byteLevelDecode(tok)
 		if !ok {
-			return nil, fmt.Errorf("vocabulary entry %q (id %d) is not in the byte-level alphabet", tok, id)
+			return nil, fmt.Errorf("%s: token %q (id %d) is not in the byte-level alphabet", s.vocabField, tok, id)
 		}
-		if id < 0 {
-			return nil, fmt.Errorf("vocabulary entry %q has negative id %d", tok, id)
+		if err := s.checkID(s.vocabField, tok, id); err != nil {
+			return nil, err
 		}
 		m.vocab[raw] = int32(id)
 		size = max(size, id+1)
 	}
 	for _, a := range s.added {
+		if err := s.checkID("added_tokens", a.Content, a.ID); err != nil {
+			return nil, err
+		}
 		size = max(size, a.ID+1)
 	}
 	for b := 0; b < 256; b++ {
@@ -67,9 +88,6 @@ func build(s spec) (*Tokenizer, error) {
 		t.idBytes[id] = raw
 	}
 	for _, a := range s.added {
-		if a.ID < 0 {
-			return nil, fmt.Errorf("added token %q has negative id %d", a.Content, a.ID)
-		}
 		t.idBytes[a.ID] = a.Content
 		t.isAdded[a.ID] = true
 	}

@@ -25,6 +25,18 @@ var chatConversations = map[string]struct {
 	"tools": {[]Message{
 		{"user", "weather?"}, {"assistant", "calling"}, {"tool", `{"t": 20}`}, {"tool", `{"t": 21}`}, {"assistant", "It is 20."},
 	}, false},
+	// Assistant turns after the last user query that are not the last
+	// message: Qwen3 keeps their reasoning only when there is some.
+	"think_then_tool": {[]Message{
+		{"user", "weather?"}, {"assistant", "<think>\nlook it up\n</think>\n\ncalling"}, {"tool", `{"t": 20}`},
+		{"assistant", "<think>\nread the result\n</think>\n\nIt is 20."},
+	}, false},
+	"think_then_tool_gen": {[]Message{
+		{"system", "Be brief."}, {"user", "weather?"}, {"assistant", "<think>\nlook it up\n</think>\n\ncalling"}, {"tool", `{"t": 20}`},
+	}, true},
+	"empty_think_not_last": {[]Message{
+		{"user", "weather?"}, {"assistant", "<think>\n\n</think>\n\ncalling"}, {"tool", `{"t": 20}`}, {"assistant", "It is 20."},
+	}, false},
 	"empty": {nil, true},
 }
 
@@ -56,7 +68,7 @@ func TestChatTemplatesMatchJinja(t *testing.T) {
 		require.Equal(t, want, got, key)
 		checked++
 	}
-	require.Equal(t, 19, checked)
+	require.Equal(t, 28, checked)
 }
 
 func TestChatTemplateIDs(t *testing.T) {

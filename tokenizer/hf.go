@@ -100,7 +100,7 @@ func (f *hfFile) spec() (spec, error) {
 		}
 		added = append(added, AddedToken{ID: a.ID, Content: a.Content, Special: a.Special, LStrip: a.LStrip, RStrip: a.RStrip})
 	}
-	return spec{vocab: m.Vocab, merges: merges, added: added, piece: piece, nfc: nfc, ignoreMerges: m.IgnoreMerges}, nil
+	return spec{vocab: m.Vocab, merges: merges, added: added, piece: piece, nfc: nfc, ignoreMerges: m.IgnoreMerges, vocabField: "model.vocab"}, nil
 }
 
 // parseMerges accepts both formats: "a b" strings (older files) and

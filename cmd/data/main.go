@@ -1,16 +1,20 @@
 // Command data checks preference data files and writes the built-in task's data.
 //
 //	go run ./cmd/data validate --format helpsteer2|helpsteer2-preference|amopo|jsonl [--map ...] FILE...
-//	go run ./cmd/data generate --out DIR [--seed N --train N --eval N --gzip]
+//	go run ./cmd/data generate --out DIR [--seed N --train N --eval N --gzip --overwrite]
 //
 // validate reads every file, prints one "FILE:LINE: FIELD: reason" line per bad row, then
-// the counts: rows read, bad rows, pairs built per dimension, ties dropped. It exits with
-// status 1 when a row is bad, 2 on a usage or I/O error, 0 otherwise.
+// the counts: rows read, bad rows, pairs built per dimension, ties dropped, and the bad
+// rows a JSON reader would pass silently (duplicate keys, invalid UTF-8, chosen and
+// rejected responses that are identical) and empty files. It exits with status 1 when
+// a row is bad or a file empty, 2 on a usage or I/O error, 0 otherwise.
 //
 // generate writes the built-in verifiable task (package data/task) in DIR: train.jsonl
 // and eval.jsonl (preference pairs in the AMoPO record format) and eval_prompts.jsonl
 // (held-out prompts with the metadata the judges need: {"prompt", "reference", "meta"}),
-// each as .jsonl.gz with --gzip.
+// each as .jsonl.gz with --gzip. A data set already in DIR is replaced only with
+// --overwrite; sizes are bounded (--train 1,000,000, --eval 100,000) and checked, like
+// DIR, before anything is generated.
 package main
 
 import (
@@ -25,7 +29,7 @@ func main() {
 
 const usage = `usage:
   data validate --format helpsteer2|helpsteer2-preference|amopo|jsonl [--map M] [--dimensions D,...] [--split S] FILE...
-  data generate --out DIR [--seed N] [--train N] [--eval N] [--gzip]
+  data generate --out DIR [--seed N] [--train N] [--eval N] [--gzip] [--overwrite]
 `
 
 // run is main without the process: it returns the exit status.

@@ -34,7 +34,11 @@ func validate(args []string, stdout, stderr io.Writer) int {
 	if flags.NArg() == 0 {
 		return fail(errors.New("no input file"))
 	}
-	opts := data.Options{Format: f, SkipBad: true, Split: *split, Scale: data.Scale{Min: *minScore, Max: *maxScore}}
+	scale := data.Scale{Min: *minScore, Max: *maxScore}
+	if err := scale.Validate(); err != nil {
+		return fail(fmt.Errorf("--min-score %v, --max-score %v: %w", *minScore, *maxScore, err))
+	}
+	opts := data.Options{Format: f, SkipBad: true, Split: *split, Scale: scale}
 	if *dims != "" {
 		opts.Dimensions = strings.Split(*dims, ",")
 	}
@@ -55,7 +59,7 @@ func validate(args []string, stdout, stderr io.Writer) int {
 	}
 	st := r.Stats()
 	report(stdout, st)
-	if st.BadRows > 0 {
+	if st.BadRows > 0 || st.EmptyFiles > 0 {
 		return 1
 	}
 	return 0
@@ -90,5 +94,18 @@ func report(w io.Writer, st data.Stats) {
 	}
 	if st.OtherSplit > 0 {
 		fmt.Fprintf(w, "rows of other splits left out: %d\n", st.OtherSplit)
+	}
+	for _, c := range []struct {
+		n    int
+		what string
+	}{
+		{st.DuplicateKeys, "bad rows with a duplicate JSON key"},
+		{st.InvalidUTF8, "bad rows with invalid UTF-8"},
+		{st.IdenticalPairs, "bad rows whose chosen and rejected responses are identical (no preference)"},
+		{st.EmptyFiles, "empty files (no rows)"},
+	} {
+		if c.n > 0 {
+			fmt.Fprintf(w, "%s: %d\n", c.what, c.n)
+		}
 	}
 }

@@ -16,6 +16,9 @@ convs = {
  'final_assistant': ([{'role':'user','content':'Hi'},{'role':'assistant','content':'Hello!'}], False),
  'final_assistant_think': ([{'role':'user','content':'Hi'},{'role':'assistant','content':'<think>\nhmm\n</think>\n\nHello!'}], False),
  'tools': ([{'role':'user','content':'weather?'},{'role':'assistant','content':'calling'},{'role':'tool','content':'{"t": 20}'},{'role':'tool','content':'{"t": 21}'},{'role':'assistant','content':'It is 20.'}], False),
+ 'think_then_tool': ([{'role':'user','content':'weather?'},{'role':'assistant','content':'<think>\nlook it up\n</think>\n\ncalling'},{'role':'tool','content':'{"t": 20}'},{'role':'assistant','content':'<think>\nread the result\n</think>\n\nIt is 20.'}], False),
+ 'think_then_tool_gen': ([{'role':'system','content':'Be brief.'},{'role':'user','content':'weather?'},{'role':'assistant','content':'<think>\nlook it up\n</think>\n\ncalling'},{'role':'tool','content':'{"t": 20}'}], True),
+ 'empty_think_not_last': ([{'role':'user','content':'weather?'},{'role':'assistant','content':'<think>\n\n</think>\n\ncalling'},{'role':'tool','content':'{"t": 20}'},{'role':'assistant','content':'It is 20.'}], False),
  'empty': ([], True),
 }
 out = {}

@@ -1,15 +1,22 @@
-package tokenizer
+// Package corpus generates the text the tokenizer is checked and timed on.
+//
+// # Why a generator
+//
+// The lines are built deterministically (fixed seed), so the Go tokenizer
+// and the JavaScript oracles see exactly the same text without a
+// megabyte-sized file in the repository.
+package corpus
 
 import (
+	"bufio"
+	"encoding/json"
+	"io"
 	"math/rand/v2"
 	"strings"
 	"unicode"
 
 	"golang.org/x/text/unicode/norm"
 )
-
-// The corpus generator builds varied lines deterministically (fixed seed), so
-// the Go tokenizer and the JavaScript oracles see exactly the same text.
 
 var (
 	latinWords = strings.Fields(`the quick brown fox jumps over lazy dog when where because
@@ -178,10 +185,13 @@ func fragment(r *rand.Rand) string {
 	}
 }
 
-// generateCorpus returns n lines; each joins a few fragments with random
+// Lines is the size of the corpus the oracle tests and benchmarks use.
+const Lines = 10000
+
+// Generate returns n lines; each joins a few fragments with random
 // whitespace, and some lines get leading/trailing whitespace, are long, or
 // are empty.
-func generateCorpus(n int) []string {
+func Generate(n int) []string {
 	r := rand.New(rand.NewPCG(20240601, 7))
 	lines := make([]string, n)
 	for i := range lines {
@@ -208,4 +218,17 @@ func generateCorpus(n int) []string {
 		lines[i] = b.String()
 	}
 	return lines
+}
+
+// WriteJSONLines writes one JSON string per line, the format the node
+// scripts in tokenizer/testdata/js read.
+func WriteJSONLines(w io.Writer, lines []string) error {
+	bw := bufio.NewWriter(w)
+	enc := json.NewEncoder(bw)
+	for _, l := range lines {
+		if err := enc.Encode(l); err != nil {
+			return err
+		}
+	}
+	return bw.Flush()
 }
