@@ -114,7 +114,7 @@ func TestPageInChromium(t *testing.T) {
 
 	goroot, err := goEnv("GOROOT")
 	require.NoError(t, err)
-	handler, err := newHandler(wasmPath, filepath.Join(goroot, "lib", "wasm", "wasm_exec.js"))
+	handler, err := newHandler(wasmPath, filepath.Join(goroot, "lib", "wasm", "wasm_exec.js"), nil)
 	require.NoError(t, err)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -336,7 +336,7 @@ func TestHandlerServesThePageOffline(t *testing.T) {
 	wasm, exec := filepath.Join(dir, "a.wasm"), filepath.Join(dir, "wasm_exec.js")
 	require.NoError(t, os.WriteFile(wasm, []byte("\x00asm"), 0o644))
 	require.NoError(t, os.WriteFile(exec, []byte("// go"), 0o644))
-	h, err := newHandler(wasm, exec)
+	h, err := newHandler(wasm, exec, nil)
 	require.NoError(t, err)
 	srv := &http.Server{Handler: h}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -356,6 +356,6 @@ func TestHandlerServesThePageOffline(t *testing.T) {
 	page, err := os.ReadFile(filepath.Join(webtest.Root(t), "web", "index.html"))
 	require.NoError(t, err)
 	require.NotRegexp(t, `(src|href)="(https?:)?//`, string(page))
-	_, err = newHandler(filepath.Join(dir, "missing.wasm"), exec)
+	_, err = newHandler(filepath.Join(dir, "missing.wasm"), exec, nil)
 	require.ErrorContains(t, err, "missing.wasm")
 }
