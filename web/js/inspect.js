@@ -55,7 +55,9 @@ function redraw() {
   const stage = stageSel.value;
   const rows = runs.map((r) => r.rows.filter((row) => stageOf(row) === stage));
   const dims = dimensionsOf(runs.flatMap((r) => r.rows));
-  const groups = groupScalars(rows.flat(), dims);
+  // The usual charts first, in their usual order, then the others by name.
+  const rank = (g) => (defaultGroups.includes(g.id) ? defaultGroups.indexOf(g.id) : defaultGroups.length);
+  const groups = groupScalars(rows.flat(), dims).sort((a, b) => rank(a) - rank(b) || a.id.localeCompare(b.id));
   if (selected === null) {
     selected = new Set(defaultGroups.filter((id) => groups.some((g) => g.id === id)));
     if (selected.size === 0) groups.slice(0, 6).forEach((g) => selected.add(g.id));
@@ -194,7 +196,8 @@ function renderCharts(stage, rows, groups, dims) {
         }
         const ev = rows[ri].filter((r) => typeof r[evalPrefix + key] === 'number').sort((a, b) => a.step - b.step);
         if (ev.length) {
-          series.push({ name: `${label} held-out`, legend: `${label} held-out`, color, dash: [2, 2], markers: true, role: 'eval', run: run.name, key: evalPrefix + key,
+          // The held-out values toggle with their training line: one legend entry each.
+          series.push({ name: `${label} held-out`, legend: label, color, dash: [2, 2], markers: true, role: 'eval', run: run.name, key: evalPrefix + key,
             points: ev.map((r) => [xOf(r.step), r[evalPrefix + key]]) });
         }
       });

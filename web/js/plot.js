@@ -10,7 +10,7 @@ export const palette = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '
 // dashes: one line style per run, so several runs read apart in one chart.
 export const dashes = [[], [7, 4], [2, 3], [9, 3, 2, 3], [12, 6], [4, 2, 4, 6]];
 
-const margin = { left: 56, right: 12, top: 12, bottom: 36 };
+const margin = { left: 60, right: 12, top: 12, bottom: 36 };
 
 // createChart appends a figure to parent and returns {setData, element, canvas}.
 // opts: {title, xLabel, yLabel, kind: 'line' | 'scatter' | 'hist', height, file, subtitle,
@@ -230,7 +230,7 @@ export function createChart(parent, opts) {
   });
   new ResizeObserver(() => draw()).observe(wrap);
   // For tests and for a user's console: what is drawn, and where a point is on the page.
-  fig.drawn = () => visible().map((s) => ({ name: s.name, legend: s.legend || s.name, role: s.role || '', points: s.points || [] }));
+  fig.drawn = () => visible().map((s) => ({ name: s.name, legend: s.legend || s.name, role: s.role || '', run: s.run || '', key: s.key || '', points: s.points || [] }));
   fig.pixelOf = (si, pi) => {
     const [x, y] = visible()[si].points[pi];
     const rect = canvas.getBoundingClientRect();
@@ -278,6 +278,11 @@ export function fmt(v) {
   return Number(v.toPrecision(4)).toString();
 }
 
+// tickFmt writes a tick label short: "4e-4", not "4.00e-4".
+function tickFmt(v) {
+  return fmt(v).replace(/\.?0+e/, 'e');
+}
+
 function render(ctx, width, height, opts, data, top) {
   const logY = !!data.logY && opts.kind !== 'hist';
   const ty = (y) => (logY ? (y > 0 ? Math.log10(y) : NaN) : y);
@@ -306,13 +311,13 @@ function render(ctx, width, height, opts, data, top) {
   const yt = logY ? ticks(Math.floor(y0), Math.ceil(y1), 4, true).filter((t) => t >= y0 && t <= y1) : ticks(y0, y1, 4);
   for (const t of yt) {
     ctx.beginPath(); ctx.moveTo(m.left, syT(t)); ctx.lineTo(m.left + pw, syT(t)); ctx.stroke();
-    ctx.fillText(fmt(logY ? Math.pow(10, t) : t), m.left - 4, syT(t));
+    ctx.fillText(tickFmt(logY ? Math.pow(10, t) : t), m.left - 4, syT(t));
   }
   ctx.textAlign = 'center';
   ctx.textBaseline = 'top';
   for (const t of ticks(x0, x1, Math.max(2, Math.floor(pw / 70)), opts.integerX)) {
     ctx.beginPath(); ctx.moveTo(sx(t), m.top); ctx.lineTo(sx(t), m.top + ph); ctx.stroke();
-    ctx.fillText(fmt(t), sx(t), m.top + ph + 3);
+    ctx.fillText(tickFmt(t), sx(t), m.top + ph + 3);
   }
   ctx.strokeStyle = '#888';
   ctx.strokeRect(m.left, m.top, pw, ph);

@@ -28,7 +28,7 @@ export function parseJSONL(text, firstLine = 1) {
     const bad = Object.entries(obj).find(([k, v]) => typeof v !== 'number' && v !== null &&
       !(k === 'stage' && typeof v === 'string'));
     if (bad) {
-      errors.push(`${where}: "${bad[0]}" is not a number (it is ${quote(JSON.stringify(bad[1]))})`);
+      errors.push(`${where}: "${bad[0]}" is not a number (it is ${JSON.stringify(bad[1]).slice(0, 60)})`);
       return;
     }
     rows.push(obj);

@@ -1,0 +1,18 @@
+// Ad-hoc: screenshots of the page for a person to look at (not part of the test suite).
+import { chromium } from 'playwright-core';
+const [url, out, width] = process.argv.slice(2);
+const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox'] });
+const page = await browser.newPage({ viewport: { width: Number(width || 1400), height: 900 } });
+const logs = [];
+page.on('console', (m) => logs.push(`${m.type()}: ${m.text()}`));
+page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`));
+await page.goto(url);
+await page.click('#example');
+await page.waitForFunction(() => document.body.dataset.inspectRuns === '1' || document.body.dataset.inspectRuns === '2');
+await page.waitForTimeout(500);
+await page.fill('#smoothing', '0.6');
+await page.dispatchEvent('#smoothing', 'input');
+await page.waitForTimeout(500);
+await page.screenshot({ path: out, fullPage: true });
+console.log(logs.join('\n'));
+await browser.close();
