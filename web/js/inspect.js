@@ -17,10 +17,13 @@ const defaultGroups = ['loss', 'rewards/margins', 'rewards/accuracies', 'weights
 
 const runs = []; // {name, rows, errors, answers: {file: scores[]}, live, lineNo}
 const charts = new Map(); // chart id -> {chart, element}
-let selected = null; // Set of group ids; null until the first run sets the defaults
+const selected = new Set(); // the chart ids drawn
+const seenGroups = new Set(); // the chart ids offered so far
 let redrawTimer = null;
 
+// scheduleRedraw draws once for a burst of changes; body.dataset.pending is set until then.
 function scheduleRedraw() {
+  document.body.dataset.pending = '1';
   if (redrawTimer === null) redrawTimer = setTimeout(() => { redrawTimer = null; redraw(); }, 60);
 }
 
@@ -42,7 +45,18 @@ function stages() {
   return out;
 }
 
+// redraw draws everything from the open runs; body.dataset.redraws counts the drawings
+// done, so a test (or a person's console) can wait for the one after its change.
 function redraw() {
+  try {
+    draw();
+  } finally {
+    if (redrawTimer === null) delete document.body.dataset.pending;
+    document.body.dataset.redraws = String(Number(document.body.dataset.redraws || 0) + 1);
+  }
+}
+
+function draw() {
   const stageSel = $('stage');
   const all = stages();
   const keep = stageSel.value;
@@ -58,10 +72,12 @@ function redraw() {
   // The usual charts first, in their usual order, then the others by name.
   const rank = (g) => (defaultGroups.includes(g.id) ? defaultGroups.indexOf(g.id) : defaultGroups.length);
   const groups = groupScalars(rows.flat(), dims).sort((a, b) => rank(a) - rank(b) || a.id.localeCompare(b.id));
-  if (selected === null) {
-    selected = new Set(defaultGroups.filter((id) => groups.some((g) => g.id === id)));
-    if (selected.size === 0) groups.slice(0, 6).forEach((g) => selected.add(g.id));
-  }
+  // A chart seen for the first time is shown if it is one of the usual ones; a log with
+  // none of them shows its first six. The user's choices stay as runs come and go.
+  const fresh = groups.filter((g) => !seenGroups.has(g.id));
+  fresh.forEach((g) => seenGroups.add(g.id));
+  fresh.filter((g) => defaultGroups.includes(g.id)).forEach((g) => selected.add(g.id));
+  if (selected.size === 0 && fresh.length) groups.slice(0, 6).forEach((g) => selected.add(g.id));
   renderScalarList(groups);
   renderDimsNote(stage, rows);
   renderCharts(stage, rows, groups.filter((g) => selected.has(g.id)), dims);
@@ -69,7 +85,6 @@ function redraw() {
   renderFinal(stage, rows, groups.filter((g) => selected.has(g.id)));
   renderPairs(stage, rows, dims);
   document.body.dataset.inspect = 'done';
-  document.body.dataset.redraws = String(Number(document.body.dataset.redraws || 0) + 1);
 }
 
 function renderRunList() {

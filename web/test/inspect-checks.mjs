@@ -3,21 +3,24 @@
 // drawn; cmd/web's Go test checks the numbers against the files.
 import { join } from 'node:path';
 
+// waitRedraw waits for a drawing after the count `before` with none still pending (a
+// drawing scheduled by an earlier change may land first).
 const waitRedraw = async (page, before, timeout) =>
-  page.waitForFunction((n) => Number(document.body.dataset.redraws || 0) > n, before, { timeout });
+  page.waitForFunction((n) => Number(document.body.dataset.redraws || 0) > n && !document.body.dataset.pending, before, { timeout });
 const redraws = (page) => page.evaluate(() => Number(document.body.dataset.redraws || 0));
 
 export async function inspectRuns(page, cfg, timeout) {
   const out = {};
   // The file picker is reachable by keyboard: the drop zone opens it on Enter.
-  await page.focus('#drop');
-  const [chooser] = await Promise.all([page.waitForEvent('filechooser', { timeout: 10_000 }), page.keyboard.press('Enter')]);
-  out.keyboardChooser = chooser.isMultiple();
+  const chosen = page.waitForEvent('filechooser', { timeout: 10_000 });
+  await page.focus('#drop'); // (a round trip: the chooser is intercepted by now)
+  await page.keyboard.press('Enter');
+  out.keyboardChooser = (await chosen).isMultiple();
   out.fileInputLabel = await page.evaluate(() => document.getElementById('file').labels[0].textContent.trim());
 
   // A malformed file: its errors are listed (quoting the line), its good rows kept.
   let n = await redraws(page);
-  await chooser.setFiles(cfg.malformed);
+  await page.setInputFiles('#file', cfg.malformed);
   await waitRedraw(page, n, timeout);
   out.malformed = await page.evaluate(() => ({
     run: { ...document.querySelector('#run-list li[data-run]').dataset },

@@ -14,5 +14,8 @@ await page.fill('#smoothing', '0.6');
 await page.dispatchEvent('#smoothing', 'input');
 await page.waitForTimeout(500);
 await page.screenshot({ path: out, fullPage: true });
+for (const y of (process.env.CLIPS || '').split(',').filter(Boolean).map(Number)) {
+  await page.screenshot({ path: out.replace('.png', `-${y}.png`), fullPage: true, clip: { x: 0, y, width: Number(width), height: 1100 } });
+}
 console.log(logs.join('\n'));
 await browser.close();
