@@ -30,8 +30,8 @@ type runSource struct {
 
 // findRuns resolves each --run argument: a metrics file; a run folder (it holds
 // metrics.jsonl, or will: a run that has not written its first row yet is followed too);
-// or a folder of runs (its subfolders that hold a metrics.jsonl, e.g. the experiment's
-// per-method runs), one run each.
+// or a folder of runs (its subfolders, one or two levels down, that hold a metrics.jsonl:
+// the experiment's runs/seed-N/<method>), one run each.
 func findRuns(args []string) ([]runSource, error) {
 	var runs []runSource
 	for _, arg := range args {
@@ -44,17 +44,28 @@ func findRuns(args []string) ([]runSource, error) {
 			continue
 		}
 		own := filepath.Join(arg, metricsFile)
+		// The experiment's layout is runs/seed-N/<method>/metrics.jsonl: look two levels down.
 		subs, err := filepath.Glob(filepath.Join(arg, "*", metricsFile))
 		if err != nil {
 			return nil, fmt.Errorf("--run %q: %w", arg, err)
 		}
+		deeper, err := filepath.Glob(filepath.Join(arg, "*", "*", metricsFile))
+		if err != nil {
+			return nil, fmt.Errorf("--run %q: %w", arg, err)
+		}
+		subs = append(subs, deeper...)
 		if _, err := os.Stat(own); err == nil || len(subs) == 0 {
 			runs = append(runs, runSource{Name: runName(own), metrics: own, dir: arg})
 			continue
 		}
 		sort.Strings(subs)
 		for _, m := range subs {
-			runs = append(runs, runSource{Name: runName(m), metrics: m, dir: filepath.Dir(m)})
+			// Named by their path under arg ("seed-1/amopo"): method names repeat across seeds.
+			name, err := filepath.Rel(arg, filepath.Dir(m))
+			if err != nil {
+				name = runName(m)
+			}
+			runs = append(runs, runSource{Name: filepath.ToSlash(name), metrics: m, dir: filepath.Dir(m)})
 		}
 	}
 	return runs, nil

@@ -125,16 +125,16 @@ func TestHelpExitsZero(t *testing.T) {
 // metrics do not exist yet (a run about to start).
 func TestFindRuns(t *testing.T) {
 	root := t.TempDir()
-	for _, d := range []string{"exp/amopo", "exp/simpo", "exp/notes"} {
+	for _, d := range []string{"exp/amopo", "exp/simpo", "exp/notes", "experiment/runs/seed-1/amopo", "experiment/runs/seed-2/amopo"} {
 		require.NoError(t, os.MkdirAll(filepath.Join(root, d), 0o755))
 	}
-	for _, f := range []string{"exp/amopo/metrics.jsonl", "exp/simpo/metrics.jsonl"} {
+	for _, f := range []string{"exp/amopo/metrics.jsonl", "exp/simpo/metrics.jsonl", "experiment/runs/seed-1/amopo/metrics.jsonl", "experiment/runs/seed-2/amopo/metrics.jsonl"} {
 		require.NoError(t, os.WriteFile(filepath.Join(root, f), []byte("{}\n"), 0o644))
 	}
 	fresh := filepath.Join(root, "fresh")
 	require.NoError(t, os.MkdirAll(fresh, 0o755))
 	runs, err := findRuns([]string{filepath.Join(root, "exp"), filepath.Join(root, "exp/amopo"),
-		filepath.Join(root, "exp/simpo/metrics.jsonl"), fresh})
+		filepath.Join(root, "exp/simpo/metrics.jsonl"), fresh, filepath.Join(root, "experiment/runs")})
 	require.NoError(t, err)
 	var names, files []string
 	for _, r := range runs {
@@ -142,9 +142,10 @@ func TestFindRuns(t *testing.T) {
 		rel, _ := filepath.Rel(root, r.metrics)
 		files = append(files, rel)
 	}
-	require.Equal(t, []string{"amopo", "simpo", "amopo", "simpo", "fresh"}, names)
+	require.Equal(t, []string{"amopo", "simpo", "amopo", "simpo", "fresh", "seed-1/amopo", "seed-2/amopo"}, names)
 	require.Equal(t, []string{"exp/amopo/metrics.jsonl", "exp/simpo/metrics.jsonl", "exp/amopo/metrics.jsonl",
-		"exp/simpo/metrics.jsonl", "fresh/metrics.jsonl"}, files)
+		"exp/simpo/metrics.jsonl", "fresh/metrics.jsonl", "experiment/runs/seed-1/amopo/metrics.jsonl",
+		"experiment/runs/seed-2/amopo/metrics.jsonl"}, files)
 }
 
 // The tailer hands out complete lines once, keeps a half-written line for later, and

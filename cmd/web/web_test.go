@@ -45,6 +45,8 @@ type browserOut struct {
 	Train   struct {
 		State, Error, Note, Backend, BackendNote, Progress string
 		Losses                                             []float64
+		JSONL                                              string `json:"jsonl"`
+		Inspected                                          map[string]string
 	}
 	Layouts []struct {
 		Width, ScrollWidth, InnerWidth, OverflowCount, Cards int
@@ -267,6 +269,13 @@ func TestPageInChromium(t *testing.T) {
 			t.Logf("step %d: loss webgpu (browser) %.7f, go %.7f, relative difference %.1e", i, loss, run[i]["loss"], rel)
 			require.LessOrEqual(t, rel, 1e-4, "step %d", i)
 		}
+		// Downloaded as JSONL, and opened in "Inspect a run": the same steps.
+		toy := readMetrics(t, got.Train.JSONL)
+		require.Len(t, toy, trainSteps)
+		for i, row := range toy {
+			require.Equal(t, got.Train.Losses[i], row["loss"])
+		}
+		require.Equal(t, strconv.Itoa(trainSteps), got.Train.Inspected["steps"])
 	})
 }
 

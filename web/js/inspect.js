@@ -371,7 +371,10 @@ async function openFiles(fileList) {
     const own = files.find((f) => f.name === 'metrics.jsonl');
     const metrics = own ? [own] : files.filter((f) => !/^answers-/.test(f.name) && (dir === '' || /\.jsonl$/.test(f.name)));
     for (const f of metrics) {
-      const name = own && dir ? dir.split('/').pop() : f.name.replace(/\.[^.]*$/, '');
+      // A run folder is named by its path under the picked folder ("seed-1/amopo": method
+      // names repeat across the experiment's seeds), or by its own name if it was picked.
+      const parts = dir.split('/');
+      const name = own && dir ? (parts.length > 1 ? parts.slice(1).join('/') : parts[0]) : f.name.replace(/\.[^.]*$/, '');
       addRun(name, await f.text(), answers);
     }
     if (!metrics.length && dir) problems.push(`${dir}: no metrics.jsonl in this folder`);

@@ -90,6 +90,15 @@ try {
     progress: document.getElementById('train-state').textContent,
     losses: [...document.querySelectorAll('#train-table tr[data-step]')].map((tr) => Number(tr.dataset.loss)),
   }));
+  // The toy run opens in "Inspect a run" like a file, and downloads as JSONL.
+  if (out.train.state === 'done') {
+    const [jsonl] = await Promise.all([page.waitForEvent('download'), page.click('#train-download')]);
+    out.train.jsonl = join(cfg.outDir, 'toy.jsonl');
+    await jsonl.saveAs(out.train.jsonl);
+    await page.click('#train-inspect');
+    await page.waitForFunction(() => document.querySelector('#run-list li[data-run^="toy-"]'), null, { timeout });
+    out.train.inspected = await page.$eval('#run-list li[data-run^="toy-"]', (li) => ({ ...li.dataset }));
+  }
 
   // The whole page at a phone's width and a desktop's: no element sticks out of its card.
   out.layouts = [];

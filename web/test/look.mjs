@@ -13,6 +13,11 @@ await page.waitForTimeout(500);
 await page.fill('#smoothing', '0.6');
 await page.dispatchEvent('#smoothing', 'input');
 await page.waitForTimeout(500);
+if (process.env.OPEN) {
+  await page.waitForFunction(() => document.body.dataset.sampleRuns);
+  await page.evaluate(() => { document.getElementById('sampling').open = true; document.getElementById('train').open = true; });
+  await page.waitForTimeout(500);
+}
 await page.screenshot({ path: out, fullPage: true });
 for (const y of (process.env.CLIPS || '').split(',').filter(Boolean).map(Number)) {
   await page.screenshot({ path: out.replace('.png', `-${y}.png`), fullPage: true, clip: { x: 0, y, width: Number(width), height: 1100 } });
