@@ -71,6 +71,7 @@ type liveOut struct {
 	TruncatedLastStep, AfterTruncateStep int
 	TruncateLagMs                        float64 `json:"truncateLagMs"`
 	AfterTruncateRows                    int
+	DrawMs                               float64 `json:"drawMs"`
 }
 
 // exampleRunsDir copies the page's example runs (real cmd/train output, web/examples) into
@@ -384,7 +385,8 @@ func checkLive(t *testing.T, l *liveOut) {
 	for _, lag := range l.Lags {
 		worst = math.Max(worst, lag.Ms)
 	}
-	t.Logf("followed %d new last steps while the run wrote; slowest shown %.0f ms after it was seen written", len(l.Lags), worst)
+	t.Logf("followed %d new last steps while the run wrote; slowest shown %.0f ms after it was seen written; slowest redraw %.0f ms",
+		len(l.Lags), worst, l.DrawMs)
 	require.Greater(t, len(l.Lags), 1, "the page saw the run grow")
 	require.Less(t, worst, 3000.0)
 	require.Equal(t, l.FileLastStep, l.PageLastStep)

@@ -48,9 +48,12 @@ function stages() {
 // redraw draws everything from the open runs; body.dataset.redraws counts the drawings
 // done, so a test (or a person's console) can wait for the one after its change.
 function redraw() {
+  const start = performance.now();
   try {
     draw();
   } finally {
+    const ms = performance.now() - start;
+    document.body.dataset.drawMs = String(Math.round(Math.max(ms, Number(document.body.dataset.drawMs || 0))));
     if (redrawTimer === null) delete document.body.dataset.pending;
     document.body.dataset.redraws = String(Number(document.body.dataset.redraws || 0) + 1);
   }
@@ -131,8 +134,13 @@ function renderRunList() {
   $('inspect-errors').replaceChildren(...errs.slice(0, 50).map((e) => Object.assign(document.createElement('li'), { textContent: e })));
 }
 
+let scalarListKey = '';
 function renderScalarList(groups) {
   const box = $('scalar-list');
+  $('scalar-count').textContent = `${selected.size} of ${groups.length} shown`;
+  const sig = JSON.stringify([groups.map((g) => g.id), [...selected]]);
+  if (sig === scalarListKey) return; // unchanged (a live run's new rows)
+  scalarListKey = sig;
   box.replaceChildren(...groups.map((g) => {
     const label = document.createElement('label');
     const cb = document.createElement('input');
@@ -147,7 +155,6 @@ function renderScalarList(groups) {
     label.title = g.id;
     return label;
   }));
-  $('scalar-count').textContent = `${selected.size} of ${groups.length} shown`;
 }
 
 function renderDimsNote(stage, rows) {

@@ -82,6 +82,7 @@ export function createChart(parent, opts) {
     return ctx;
   }
 
+  let legendKey = '';
   function renderLegend() {
     const entries = [];
     for (const s of data.series) {
@@ -89,6 +90,10 @@ export function createChart(parent, opts) {
       if (!key || entries.some((e) => e.key === key)) continue;
       entries.push({ key, color: s.color, dash: s.dash || [] });
     }
+    // A live run redraws often: rebuild the legend only when its entries change.
+    const sig = JSON.stringify(entries);
+    if (sig === legendKey) return;
+    legendKey = sig;
     legend.replaceChildren(...entries.map((e) => {
       const b = button('', `Show or hide ${e.key}`);
       b.className = 'entry';

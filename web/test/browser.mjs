@@ -160,6 +160,7 @@ async function followLive(browser, live) {
   const t0 = Date.now();
   while ((await pageStep()) !== res.fileLastStep && Date.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 50));
   res.pageLastStep = await pageStep();
+  res.drawMs = Number(await page.evaluate(() => document.body.dataset.drawMs));
   res.finalLagMs = Date.now() - t0;
   // --resume: the file is replaced by its first rows only.
   const lines = readFileSync(live.file, 'utf8').split('\n').filter((l) => l.trim());
