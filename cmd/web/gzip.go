@@ -55,6 +55,17 @@ func (c *compressed) get(name string, size int64, modTime time.Time, open func()
 	return buf.Bytes(), nil
 }
 
+// warm compresses a file into the cache ahead of its first request; a request that comes
+// meanwhile waits for it instead of compressing it a second time. Errors are left for the
+// request to report.
+func (c *compressed) warm(fsys fs.FS, name string) {
+	info, err := fs.Stat(fsys, name)
+	if err != nil {
+		return
+	}
+	c.get(name, info.Size(), info.ModTime(), func() (io.ReadCloser, error) { return fsys.Open(name) }) //nolint:errcheck // see above
+}
+
 // acceptsGzip reports whether the request's Accept-Encoding allows gzip (q > 0).
 func acceptsGzip(r *http.Request) bool {
 	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {

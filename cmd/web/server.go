@@ -27,6 +27,8 @@ func newHandler(wasmPath, wasmExecPath string, runs []runSource) (http.Handler, 
 		return nil, fmt.Errorf("the embedded page has no index.html: %w", err)
 	}
 	gz := &compressed{}
+	// Compress the wasm now (about a second for 11 MB), not when the first page asks for it.
+	go gz.warm(os.DirFS(filepath.Dir(wasmPath)), filepath.Base(wasmPath))
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {
 		name := strings.TrimPrefix(path.Clean(r.URL.Path), "/")

@@ -8,7 +8,7 @@ page.on('console', (m) => logs.push(`${m.type()}: ${m.text()}`));
 page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`));
 await page.goto(url);
 await page.click('#example');
-await page.waitForFunction(() => document.body.dataset.inspectRuns === '1' || document.body.dataset.inspectRuns === '2');
+await page.waitForFunction(() => Number(document.body.dataset.inspectRuns) >= 3);
 await page.waitForTimeout(500);
 await page.fill('#smoothing', '0.6');
 await page.dispatchEvent('#smoothing', 'input');
