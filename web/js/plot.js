@@ -66,9 +66,10 @@ export function createChart(parent, opts) {
     paint(canvas, width, height, window.devicePixelRatio || 1);
   }
 
-  function paint(target, width, h, scale, header) {
+  // paint draws the plot h tall (header included) on target, with room for `below` more.
+  function paint(target, width, h, scale, header, below = 0) {
     target.width = Math.round(width * scale);
-    target.height = Math.round(h * scale);
+    target.height = Math.round((h + below) * scale);
     if (target === canvas) {
       canvas.style.width = width + 'px';
       canvas.style.height = h + 'px';
@@ -76,7 +77,7 @@ export function createChart(parent, opts) {
     const ctx = target.getContext('2d');
     ctx.setTransform(scale, 0, 0, scale, 0, 0);
     ctx.fillStyle = '#fff'; // an opaque background, so the exported PNG is not transparent
-    ctx.fillRect(0, 0, width, h);
+    ctx.fillRect(0, 0, width, h + below);
     const f = render(ctx, width, h, opts, { ...data, series: visible(), xDomain: view || data.xDomain }, header || 0);
     if (target === canvas) frame = f;
     return ctx;
@@ -196,10 +197,20 @@ export function createChart(parent, opts) {
   fig.exportCanvas = () => {
     const width = Math.max(wrap.clientWidth || 320, 320);
     const out = document.createElement('canvas');
-    const entries = legend.querySelectorAll('button.entry[aria-pressed="true"]');
-    const rows = Math.ceil(entries.length / Math.max(1, Math.floor(width / 170)));
-    const header = 34, legendH = rows * 18 + (rows ? 8 : 0);
-    const ctx = paint(out, width, height + header + legendH, 2, header);
+    const keys = [...legend.querySelectorAll('button.entry[aria-pressed="true"]')].map((e) => e.dataset.key);
+    // Lay the legend out first (entries wrap to the width), to know the image's height.
+    const measure = document.createElement('canvas').getContext('2d');
+    measure.font = '11px system-ui, sans-serif';
+    const placed = [];
+    let x = 8, row = 0;
+    for (const key of keys) {
+      const w = Math.min(24 + measure.measureText(key).width + 14, width - 16);
+      if (x + w > width - 8 && x > 8) { x = 8; row++; }
+      placed.push({ key, x, row });
+      x += w;
+    }
+    const header = 34, legendH = keys.length ? (row + 1) * 18 + 8 : 0;
+    const ctx = paint(out, width, height + header, 2, header, legendH);
     ctx.fillStyle = '#111';
     ctx.textAlign = 'left';
     ctx.textBaseline = 'top';
@@ -208,17 +219,14 @@ export function createChart(parent, opts) {
     ctx.font = '11px system-ui, sans-serif';
     ctx.fillStyle = '#555';
     ctx.fillText(opts.subtitle || '', 8, 20, width - 16);
-    let x = 8, y = header + height + 4;
-    for (const e of entries) {
-      const s = data.series.find((t) => (t.legend || t.name) === e.dataset.key);
-      const w = Math.min(24 + ctx.measureText(e.dataset.key).width + 14, width - 16);
-      if (x + w > width - 8 && x > 8) { x = 8; y += 18; }
+    for (const p of placed) {
+      const s = data.series.find((t) => (t.legend || t.name) === p.key);
+      const y = header + height + 4 + p.row * 18;
       ctx.strokeStyle = s.color; ctx.lineWidth = 2.5; ctx.setLineDash(s.dash || []);
-      ctx.beginPath(); ctx.moveTo(x, y + 7); ctx.lineTo(x + 20, y + 7); ctx.stroke();
+      ctx.beginPath(); ctx.moveTo(p.x, y + 7); ctx.lineTo(p.x + 20, y + 7); ctx.stroke();
       ctx.setLineDash([]);
       ctx.fillStyle = '#333';
-      ctx.fillText(e.dataset.key, x + 24, y + 1, width - x - 32);
-      x += w;
+      ctx.fillText(p.key, p.x + 24, y + 1, width - p.x - 32);
     }
     return out;
   };
