@@ -160,8 +160,12 @@ function gaussianCurves(mu, sigma, names) {
   });
 }
 
+// histSeries bins each dimension's draws; draws that are all one value (fixed and uniform
+// weights) get 5 wide bins, so the dimensions' bars stand side by side and readable.
 function histSeries(rows, names, lo, hi) {
-  return names.map((name, d) => ({ name, color: palette[d % palette.length], bins: histogram(rows.map((r) => r[d]), lo, hi, 40) }));
+  const all = rows.flat();
+  const bins = Math.max(...all) - Math.min(...all) < 1e-9 ? 5 : 40;
+  return names.map((name, d) => ({ name, color: palette[d % palette.length], bins: histogram(rows.map((r) => r[d]), lo, hi, bins) }));
 }
 
 function valueCell(tr, v, attrs) {
