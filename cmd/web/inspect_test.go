@@ -37,7 +37,7 @@ type inspectOut struct {
 	JudgeNote string `json:"judgeNote"`
 	Final     []map[string]string
 	Legend    struct{ Before, Hidden, After int }
-	Zoom      struct{ Full, Zoomed, Reset [2]float64 }
+	Zoom      struct{ Full, Zoomed, Reset, KeyZoomed, KeyReset [2]float64 }
 	PNGExport string  `json:"pngExport"`
 	PNGWidth  float64 `json:"pngCssWidth"`
 	Tokens    []drawnSeries
@@ -321,6 +321,9 @@ func checkInspect(t *testing.T, in *inspectOut, smoothing float64, files map[str
 	require.Greater(t, in.Zoom.Zoomed[0], in.Zoom.Full[0])
 	require.Less(t, in.Zoom.Zoomed[1], in.Zoom.Full[1])
 	require.Equal(t, in.Zoom.Full, in.Zoom.Reset, "a double-click resets the zoom")
+	require.Greater(t, in.Zoom.KeyZoomed[0], in.Zoom.Full[0], "+ zooms in")
+	require.Less(t, in.Zoom.KeyZoomed[1], in.Zoom.Full[1], "+ zooms in")
+	require.Equal(t, in.Zoom.Full, in.Zoom.KeyReset, "Escape resets the zoom")
 
 	// The PNG: twice the plot's size on screen, taller for the title and legend.
 	f, err := os.Open(in.PNGExport)

@@ -216,29 +216,7 @@ func TestFollowStreamsRows(t *testing.T) {
 	resp.Body.Close()
 	require.Equal(t, http.StatusNotFound, resp.StatusCode)
 
-	resp, err = http.Get(base + "/api/runs/0/follow")
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	require.Equal(t, "text/event-stream", resp.Header.Get("Content-Type"))
-	events := make(chan [2]string, 16)
-	go func() {
-		sc := bufio.NewScanner(resp.Body)
-		var event string
-		var data []string
-		for sc.Scan() {
-			line := sc.Text()
-			switch {
-			case strings.HasPrefix(line, "event: "):
-				event = strings.TrimPrefix(line, "event: ")
-			case strings.HasPrefix(line, "data:"):
-				data = append(data, strings.TrimPrefix(strings.TrimPrefix(line, "data:"), " "))
-			case line == "" && event != "":
-				events <- [2]string{event, strings.Join(data, "\n")}
-				event, data = "", nil
-			}
-		}
-		close(events)
-	}()
+	events := followEvents(t, base+"/api/runs/0/follow")
 	next := func() [2]string {
 		select {
 		case e, ok := <-events:
@@ -262,4 +240,38 @@ func TestFollowStreamsRows(t *testing.T) {
 	require.NoError(t, os.Rename(path+".tmp", path))
 	require.Equal(t, "reset", next()[0])
 	require.Equal(t, [2]string{"rows", `{"step":1}`}, next())
+
+	// A page that reconnects (cmd/web restarted, or the network dropped) is sent the whole
+	// file again after a hello, on which it starts over.
+	events = followEvents(t, base+"/api/runs/0/follow")
+	require.Equal(t, "hello", next()[0])
+	require.Equal(t, [2]string{"rows", `{"step":1}`}, next())
+}
+
+// followEvents reads a server-sent event stream into (event, data) pairs.
+func followEvents(t *testing.T, url string) chan [2]string {
+	resp, err := http.Get(url)
+	require.NoError(t, err)
+	t.Cleanup(func() { resp.Body.Close() })
+	require.Equal(t, "text/event-stream", resp.Header.Get("Content-Type"))
+	events := make(chan [2]string, 16)
+	go func() {
+		sc := bufio.NewScanner(resp.Body)
+		var event string
+		var data []string
+		for sc.Scan() {
+			line := sc.Text()
+			switch {
+			case strings.HasPrefix(line, "event: "):
+				event = strings.TrimPrefix(line, "event: ")
+			case strings.HasPrefix(line, "data:"):
+				data = append(data, strings.TrimPrefix(strings.TrimPrefix(line, "data:"), " "))
+			case line == "" && event != "":
+				events <- [2]string{event, strings.Join(data, "\n")}
+				event, data = "", nil
+			}
+		}
+		close(events)
+	}()
+	return events
 }

@@ -140,6 +140,23 @@ export function createChart(parent, opts) {
   }
   reset.addEventListener('click', unzoom);
   canvas.addEventListener('dblclick', unzoom);
+  // The keyboard does what the mouse does: + and - zoom around the middle, the arrows pan,
+  // Escape or 0 resets.
+  if (opts.kind !== 'hist') {
+    canvas.tabIndex = 0;
+    canvas.setAttribute('aria-label', `${opts.title}: plot; + and - zoom, arrow keys pan, Escape resets`);
+    canvas.addEventListener('keydown', (ev) => {
+      if (!frame) return;
+      const [a, b] = frame.xDomain, mid = (a + b) / 2, span = b - a;
+      const actions = {
+        '+': () => zoomTo(mid - span * 0.35, mid + span * 0.35), '=': () => zoomTo(mid - span * 0.35, mid + span * 0.35),
+        '-': () => zoomTo(mid - span * 0.7, mid + span * 0.7),
+        ArrowLeft: () => zoomTo(a - span * 0.2, b - span * 0.2), ArrowRight: () => zoomTo(a + span * 0.2, b + span * 0.2),
+        Escape: unzoom, 0: unzoom,
+      };
+      if (actions[ev.key]) { ev.preventDefault(); actions[ev.key](); }
+    });
+  }
 
   // Drag: select an x range to zoom into; with Shift, pan the zoomed view.
   let drag = null;
@@ -386,6 +403,17 @@ function render(ctx, width, height, opts, data, top) {
     }
   });
   ctx.restore();
+  if (logY) {
+    // Values at or below 0 have no place on a log scale: say how many are not drawn.
+    let hidden = 0;
+    for (const s of data.series) if (s.points && !s.faint) for (const [, y] of s.points) if (!(y > 0)) hidden++;
+    if (hidden) {
+      ctx.fillStyle = '#b00020';
+      ctx.textAlign = 'left';
+      ctx.textBaseline = 'top';
+      ctx.fillText(`${hidden} value(s) ≤ 0 not drawn (log scale)`, m.left + 4, m.top + 3);
+    }
+  }
   return { sx, sy, ix, pw, ph, xDomain: [x0, x1] };
 }
 

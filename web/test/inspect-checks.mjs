@@ -74,6 +74,12 @@ export async function inspectRuns(page, cfg, timeout) {
   out.zoom.zoomed = await page.$eval(loss, (f) => f.view());
   await page.mouse.dblclick(box.x + box.w / 2, box.y + box.h / 2);
   out.zoom.reset = await page.$eval(loss, (f) => f.view());
+  // The same from the keyboard: Tab to the plot, + zooms in, Escape resets.
+  await page.focus(`${loss} canvas`);
+  await page.keyboard.press('+');
+  out.zoom.keyZoomed = await page.$eval(loss, (f) => f.view());
+  await page.keyboard.press('Escape');
+  out.zoom.keyReset = await page.$eval(loss, (f) => f.view());
 
   // The PNG export: twice the size, with the title and the runs named.
   const [download] = await Promise.all([page.waitForEvent('download'), page.click(`${loss} button.png`)]);
