@@ -11,7 +11,7 @@ import (
 
 // followPoll is how often a followed metrics file is looked at: new rows reach the page
 // within about this much of being written.
-const followPoll = 250 * time.Millisecond
+const followPoll = 100 * time.Millisecond
 
 // followHeartbeat keeps idle event streams alive through proxies and lets the server
 // notice a closed page.

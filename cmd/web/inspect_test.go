@@ -388,8 +388,8 @@ func checkLive(t *testing.T, l *liveOut) {
 	for _, lag := range l.Lags {
 		worst = math.Max(worst, lag.Ms)
 	}
-	t.Logf("followed %d new last steps while the run wrote; slowest shown %.0f ms after it was seen written; slowest redraw %.0f ms",
-		len(l.Lags), worst, l.DrawMs)
+	t.Logf("followed %d new last steps while the run wrote; slowest shown %.0f ms after it was seen written; slowest redraw %.0f ms; lags %v",
+		len(l.Lags), worst, l.DrawMs, l.Lags)
 	require.Greater(t, len(l.Lags), 1, "the page saw the run grow")
 	require.Less(t, worst, 3000.0)
 	require.Equal(t, l.FileLastStep, l.PageLastStep)
