@@ -19,9 +19,10 @@ import (
 
 // inspectOut is what web/test/inspect-checks.mjs read back from "Inspect a run".
 type inspectOut struct {
-	KeyboardChooser bool   `json:"keyboardChooser"`
-	FileInputLabel  string `json:"fileInputLabel"`
-	Malformed       struct {
+	KeyboardChooser  bool    `json:"keyboardChooser"`
+	DefaultSmoothing float64 `json:"defaultSmoothing"`
+	FileInputLabel   string  `json:"fileInputLabel"`
+	Malformed        struct {
 		Run    map[string]string
 		Errors []string
 	}
@@ -163,6 +164,7 @@ func readAnswers(t *testing.T, path string) []data.Scores {
 
 func checkInspect(t *testing.T, in *inspectOut, smoothing float64, files map[string]string) {
 	require.True(t, in.KeyboardChooser, "Enter on the drop zone opens a multi-file chooser")
+	require.Equal(t, 0.6, in.DefaultSmoothing, "a noisy log is readable as it opens")
 	require.NotEmpty(t, in.FileInputLabel, "the file input has a label")
 	rows := map[string][]trainRow{}
 	for name, path := range files {

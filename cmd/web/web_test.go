@@ -128,7 +128,7 @@ func TestPageInChromium(t *testing.T) {
 	sample := sampling.Request{Policy: "gaussian", Seed: 7, N: 300, Dimensions: []string{"general", "helpfulness", "correctness"},
 		ChosenProbs:   [][]float64{{0.9, 0.8}, {0.5}, {0.7, 0.2, 0.4}},
 		RejectedProbs: [][]float64{{0.3}, {0.6, 0.1}, {0.2}}}
-	const draw, lossName, trainSteps, smoothing = 3, "amopo", 3, 0.6
+	const draw, lossName, trainSteps, smoothing = 3, "amopo", 3, 0.8
 	list := func(xs []float64) string {
 		s := make([]string, len(xs))
 		for i, x := range xs {

@@ -171,7 +171,10 @@ async function followLive(browser, live) {
   while ((await pageStep()) !== res.truncatedLastStep && Date.now() - t1 < 5000) await new Promise((r) => setTimeout(r, 50));
   res.afterTruncateStep = await pageStep();
   res.truncateLagMs = Date.now() - t1;
-  res.afterTruncateRows = await page.evaluate(() => Number(document.querySelector('#run-charts figure[data-metric="loss"]')?.dataset.points || -1));
+  res.afterTruncateRows = await page.evaluate(() => {
+    const fig = document.querySelector('#run-charts figure[data-metric="loss"]');
+    return fig ? fig.drawn().find((s) => s.role === 'raw').points.length : -1;
+  });
   await page.close();
   return res;
 }

@@ -42,7 +42,8 @@ export async function inspectRuns(page, cfg, timeout) {
   out.stage = await page.inputValue('#stage');
   out.scalars = await page.$$eval('#scalar-list input', (cbs) => cbs.map((c) => ({ id: c.value, checked: c.checked })));
 
-  // Smoothing on.
+  // Smoothing: on by default (0.6, as TensorBoard); set to the test's weight.
+  out.defaultSmoothing = Number(await page.inputValue('#smoothing'));
   n = await redraws(page);
   await page.fill('#smoothing', String(cfg.smoothing));
   await page.dispatchEvent('#smoothing', 'input');
