@@ -5,7 +5,7 @@ package web
 
 import "embed"
 
-// Files are the page's files: index.html, style.css and js/*.js.
+// Files are the page's files: index.html, style.css, js/*.js and the example runs.
 //
-//go:embed index.html style.css js/*.js
+//go:embed index.html style.css js/*.js examples
 var Files embed.FS

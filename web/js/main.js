@@ -13,7 +13,7 @@ async function startWasm() {
   const go = new Go(); // from wasm_exec.js
   const { instance } = await WebAssembly.instantiateStreaming(fetch('amopo.wasm'), go.importObject);
   go.run(instance).then(() => {
-    status.textContent = 'The Go wasm exited: reload the page.';
+    status.textContent = 'The lab stopped: reload the page.';
     document.body.dataset.wasm = 'exited';
   });
   await ready;
@@ -22,13 +22,13 @@ async function startWasm() {
 try {
   const start = performance.now();
   await startWasm();
-  status.textContent = `Go wasm ready in ${((performance.now() - start) / 1000).toFixed(1)} s: ` +
-    `the loss runs as amopo.Evaluate on ${globalThis.amopo.backend}; the weight draws use the float64 reference (amopo/ref).`;
+  status.textContent = `Ready (loaded in ${((performance.now() - start) / 1000).toFixed(1)} s). ` +
+    `The loss is computed by the engine's own code (amopo.Evaluate on ${globalThis.amopo.backend}), the weight draws by its float64 reference.`;
   document.body.dataset.wasm = 'ready';
   initSampling();
   initTrain();
 } catch (err) {
-  status.textContent = `The Go wasm did not start: ${err.message}`;
+  status.textContent = `The lab could not start (its WebAssembly did not load): ${err.message}`;
   status.classList.add('error');
   document.body.dataset.wasm = 'error';
 }

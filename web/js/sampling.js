@@ -22,21 +22,51 @@ function newDim(i) {
   return { name: defaultDims[i] || `dim_${i + 1}`, chosen, rejected, mu: 0.5, sigma: 0.1, weight: 1 };
 }
 
-function parseList(text) {
-  return text.split(/[\s,;]+/).filter((s) => s !== '').map(Number);
+// parseList reads a list of numbers; with where set, a word that is not a number is an
+// error that quotes what was typed (an empty list too), instead of a silent 0 or NaN.
+function parseList(text, where) {
+  const words = String(text).split(/[\s,;]+/).filter((s) => s !== '');
+  const out = words.map(Number);
+  if (where) {
+    const bad = words.find((w, i) => !Number.isFinite(out[i]));
+    if (bad !== undefined) throw new Error(`${where}: "${bad}" is not a number (you typed "${text}")`);
+    if (!words.length) throw new Error(`${where}: empty; type one or more numbers, like 0.9, 0.8`);
+  }
+  return out;
+}
+
+// number reads one numeric input; an empty or invalid one is an error that says so (a
+// number input reports what the browser could not read as an empty value).
+function number(id, what, strict) {
+  const el = $(id);
+  if (strict && (el.value.trim() === '' || !Number.isFinite(Number(el.value)) || (el.validity && el.validity.badInput))) {
+    throw new Error(`${what}: "${el.value}" is not a number`);
+  }
+  return Number(el.value);
+}
+
+function value(d, field, i, strict) {
+  const v = Number(d[field]);
+  if (strict && (String(d[field]).trim() === '' || !Number.isFinite(v))) {
+    throw new Error(`dimension ${i + 1} (${d.name}), ${field}: "${d[field]}" is not a number`);
+  }
+  return v;
 }
 
 // request is the sampling.Request (wasm/sampling) of the current inputs for one policy.
-function request(policy) {
-  const req = { policy, dimensions: dims.map((d) => d.name), seed: Number($('seed').value), n: Number($('n').value) };
+// With strict, an input that is not a number is an error quoting it (for Draw); the
+// JSON preview is lenient and shows what it can while the user types.
+function request(policy, strict = false) {
+  const req = { policy, dimensions: dims.map((d) => d.name), seed: number('seed', 'Seed', strict), n: number('n', 'Draws N', strict) };
+  const at = (d, i, what) => (strict ? `dimension ${i + 1} (${d.name}), ${what}` : '');
   if ($('mode').value === 'probs') {
-    req.chosen_probs = dims.map((d) => parseList(d.chosen));
-    req.rejected_probs = dims.map((d) => parseList(d.rejected));
+    req.chosen_probs = dims.map((d, i) => parseList(d.chosen, at(d, i, 'chosen token probabilities')));
+    req.rejected_probs = dims.map((d, i) => parseList(d.rejected, at(d, i, 'rejected token probabilities')));
   } else {
-    req.mu = dims.map((d) => Number(d.mu));
-    req.sigma = dims.map((d) => Number(d.sigma));
+    req.mu = dims.map((d, i) => value(d, 'mu', i, strict));
+    req.sigma = dims.map((d, i) => value(d, 'sigma', i, strict));
   }
-  if (policy === 'fixed') req.weights = dims.map((d) => Number(d.weight));
+  if (policy === 'fixed') req.weights = dims.map((d, i) => value(d, 'weight', i, strict));
   return req;
 }
 
@@ -130,8 +160,12 @@ function gaussianCurves(mu, sigma, names) {
   });
 }
 
+// histSeries bins each dimension's draws; draws that are all one value (fixed and uniform
+// weights) get 5 wide bins, so the dimensions' bars stand side by side and readable.
 function histSeries(rows, names, lo, hi) {
-  return names.map((name, d) => ({ name, color: palette[d % palette.length], bins: histogram(rows.map((r) => r[d]), lo, hi, 40) }));
+  const all = rows.flat();
+  const bins = Math.max(...all) - Math.min(...all) < 1e-9 ? 5 : 40;
+  return names.map((name, d) => ({ name, color: palette[d % palette.length], bins: histogram(rows.map((r) => r[d]), lo, hi, bins) }));
 }
 
 function valueCell(tr, v, attrs) {
@@ -202,23 +236,24 @@ async function run() {
     const results = {};
     for (const p of policies) {
       if (p === 'gaussian-split' && mode === 'gauss') continue; // it needs token probabilities
-      results[p] = await call('sample', request(p));
+      results[p] = await call('sample', request(p, true));
     }
     const names = results.gaussian.dimensions;
     const policy = $('policy').value in results ? $('policy').value : 'gaussian';
-    const draw = Math.min(Number($('draw').value), Number($('n').value) - 1);
+    const draw = Math.min(number('draw', 'Loss at draw', true), Number($('n').value) - 1);
     $('n-shown').textContent = $('n').value;
     $('draw-shown').textContent = $('draw-shown2').textContent = String(draw);
     $('sample-out').hidden = false;
     drawCharts(results, names);
     renderAlphaTable(results, names, policy, draw);
     if (mode === 'probs') {
-      renderLoss(await call('loss', { sampling: request(policy), loss: $('loss').value, draw }), names);
+      renderLoss(await call('loss', { sampling: request(policy, true), loss: $('loss').value, draw }), names);
     } else {
       $('loss-table').replaceChildren();
       $('loss-backend').textContent = '(the loss needs token probabilities, not mu and sigma)';
     }
     state.sample = 'done';
+    if (!state.firstDrawMs) state.firstDrawMs = String(Math.round(performance.now()));
     state.sampleRuns = String(Number(state.sampleRuns || 0) + 1);
   } catch (err) {
     $('sample-error').textContent = err.message;

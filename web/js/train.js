@@ -3,8 +3,10 @@
 // pure-Go backend; the page says which backend ran (and why WebGPU did not, if it failed).
 import { createChart, palette, fmt } from './plot.js';
 import { call } from './wasm.js';
+import { showRun } from './inspect.js';
 
 const $ = (id) => document.getElementById(id);
+let lastRun = null; // {name, jsonl} of the last training, for download and inspection
 
 // adapterGranted is set by describeWebGPU: whether navigator.gpu gave an adapter.
 let adapterGranted = false;
@@ -72,6 +74,8 @@ async function train() {
       await new Promise((r) => setTimeout(r, 0)); // let the page paint between steps
     }
     state.train = 'done';
+    lastRun = { name: `toy-${$('train-policy').value}-seed${$('train-seed').value}`, jsonl: rows.map((r) => JSON.stringify(r)).join('\n') + '\n' };
+    $('train-download').disabled = $('train-inspect').disabled = false;
   } catch (err) {
     $('train-error').textContent = err.message;
     state.train = 'error';
@@ -83,5 +87,15 @@ async function train() {
 export async function initTrain() {
   await describeWebGPU();
   $('train-run').addEventListener('click', train);
+  $('train-download').addEventListener('click', () => {
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(new Blob([lastRun.jsonl], { type: 'application/jsonl' }));
+    a.download = lastRun.name + '.jsonl';
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+  });
+  $('train-inspect').addEventListener('click', () => showRun(lastRun.name, lastRun.jsonl));
   $('train-run').disabled = false;
 }
