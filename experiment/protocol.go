@@ -13,9 +13,11 @@ import (
 
 	"github.com/amopo-engine/amopo/data"
 	"github.com/amopo-engine/amopo/data/task"
+	enginebackend "github.com/amopo-engine/amopo/engine/backend"
 	"github.com/amopo-engine/amopo/gomlx/fastgrad"
 	"github.com/amopo-engine/amopo/gomlx/llm"
 	"github.com/amopo-engine/amopo/trainer"
+	"github.com/amopo-engine/amopo/trainer/recipe"
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck
@@ -87,7 +89,7 @@ func Run(cfg Config, log io.Writer) (*Results, error) {
 		return nil, err
 	}
 	fastgrad.RegisterFastDotGrad()
-	backend, err := trainer.NewBackend(cfg.Backend)
+	backend, err := enginebackend.New(cfg.Backend)
 	if err != nil {
 		return nil, err
 	}
@@ -143,7 +145,7 @@ func newEnv(cfg Config, backend backends.Backend, log io.Writer) (*env, error) {
 		e.genPairs = ds.Train[:n]
 	}
 	// On-policy prompts: fresh questions from their own stream, none of them held out.
-	if e.onPolicy, err = trainer.OnPolicyPrompts(cfg.Data.DataSeed, cfg.OnPolicy.Prompts, ds.Eval); err != nil {
+	if e.onPolicy, err = recipe.OnPolicyPrompts(cfg.Data.DataSeed, cfg.OnPolicy.Prompts, ds.Eval); err != nil {
 		return nil, err
 	}
 	templates := task.Templates()
@@ -229,7 +231,7 @@ func (e *env) restore(snap map[string]*tensors.Tensor, seed uint64) (*context.Co
 
 // judge answers items greedily and scores them.
 func (e *env) judge(ctx *context.Context, items []task.Item) (Eval, error) {
-	answers, err := trainer.Answers(e.backend, ctx.In("model"), e.mcfg, e.encAll, e.tok, items,
+	answers, err := trainer.Answers(e.backend, ctx.In("model"), e.mcfg, e.encAll, e.tok, recipe.Prompts(items),
 		trainer.Sampling{MaxNewTokens: e.cfg.MaxNewTokens})
 	if err != nil {
 		return Eval{}, err
@@ -310,7 +312,7 @@ func (e *env) runSeed(seed uint64, tune bool, chosen map[string]Point) (*SeedRun
 	var onPairs []data.Pair
 	skipped := 0
 	if cfg.OnPolicy.Prompts > 0 {
-		onPairs, skipped, err = trainer.SampleOnPolicyPairs(e.backend, ctx.In("model"), e.mcfg, e.encAll, e.tok,
+		onPairs, skipped, err = recipe.SampleOnPolicyPairs(e.backend, ctx.In("model"), e.mcfg, e.encAll, e.tok,
 			e.onPolicy, cfg.OnPolicy, seed)
 		if err != nil {
 			return nil, err

@@ -1,0 +1,66 @@
+package recipe
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/amopo-engine/amopo/engine/backend"
+	"github.com/gomlx/gomlx/backends"
+	"github.com/stretchr/testify/require"
+)
+
+func toyBackend(t testing.TB) backends.Backend {
+	be, err := backend.New("go")
+	require.NoError(t, err)
+	t.Cleanup(be.Finalize)
+	return be
+}
+
+// losses reads the loss of every metrics row that has one, by "stage/step".
+func losses(t *testing.T, path string) map[string]float64 {
+	t.Helper()
+	out := map[string]float64{}
+	for _, row := range metricRows(t, path) {
+		if loss, ok := row["loss"].(float64); ok {
+			out[fmt.Sprintf("%s/%v", row["stage"], row["step"])] = loss
+		}
+	}
+	return out
+}
+
+// metricRows reads metrics.jsonl.
+func metricRows(t *testing.T, path string) []map[string]any {
+	t.Helper()
+	text, err := os.ReadFile(path)
+	require.NoError(t, err)
+	var rows []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(string(text)), "\n") {
+		var row map[string]any
+		require.NoError(t, json.Unmarshal([]byte(line), &row), line)
+		rows = append(rows, row)
+	}
+	return rows
+}
+
+// checkpointAt finds the name of out_dir's checkpoint of a stage and step.
+func checkpointAt(t *testing.T, outDir, stage string, step int) string {
+	t.Helper()
+	entries, err := os.ReadDir(filepath.Join(outDir, "checkpoints"))
+	require.NoError(t, err)
+	re := regexp.MustCompile(regexp.QuoteMeta(stage) + `-0*(\d+)$`)
+	for _, e := range entries {
+		if m := re.FindStringSubmatch(e.Name()); e.IsDir() && m != nil {
+			if n, _ := strconv.Atoi(m[1]); n == step {
+				return e.Name()
+			}
+		}
+	}
+	t.Fatalf("no checkpoint of %s step %d in %s", stage, step, outDir)
+	return ""
+}
