@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/amopo-engine/amopo/engine/backend"
+	"github.com/amopo-engine/amopo/trainer"
 	"github.com/gomlx/gomlx/backends"
 	"github.com/stretchr/testify/require"
 )
@@ -63,4 +64,14 @@ func checkpointAt(t *testing.T, outDir, stage string, step int) string {
 	}
 	t.Fatalf("no checkpoint of %s step %d in %s", stage, step, outDir)
 	return ""
+}
+
+// defaultQuickConfig is the default run, shortened as TestDefaultRunUnchanged's record.
+func defaultQuickConfig(t *testing.T) trainer.Config {
+	cfg := trainer.Defaults()
+	cfg.OutDir = t.TempDir()
+	cfg.SFT.Steps, cfg.Pref.Steps, cfg.OnPolicy.Prompts = 5, 5, 8
+	cfg.Data.EvalSize, cfg.Data.TrainSize, cfg.Data.GeneratorPairs = 16, 200, 40
+	cfg.LogEvery = 1
+	return cfg
 }
