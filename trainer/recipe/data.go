@@ -114,10 +114,16 @@ func builtinData(cfg trainer.Config) (*Dataset, error) {
 		Eval: ds.EvalPairs, Prompts: Prompts(ds.Eval), Judged: ds.Eval}, nil
 }
 
+// helpSteer2Dimensions are the dimensions of HelpSteer2's K = 4 default templates (with
+// the general one): the paper's three, with coherence in place of instruction following,
+// which is no HelpSteer2 column (the paper's scores came from a GPT-4o judge).
+var helpSteer2Dimensions = []string{"helpfulness", "correctness", "coherence"}
+
 // fileData reads data.train and data.eval in one format. The templates are
-// data.templates, else the authors' K = 4 for HelpSteer2 (general, helpfulness,
-// correctness, instruction following), else a general template plus one per dimension
-// of the data.
+// data.templates; else, for HelpSteer2, the authors' general template and their
+// dimension template for helpfulness, correctness and coherence (K = 4); else the
+// general template plus one per dimension of the data (HelpSteer2's preference file
+// has none: K = 1).
 func fileData(f data.Format, cfg trainer.Config) (*Dataset, error) {
 	dc := cfg.Data
 	if len(dc.Train) == 0 {
@@ -173,8 +179,8 @@ func fileData(f data.Format, cfg trainer.Config) (*Dataset, error) {
 		if ds.Templates, err = data.LoadTemplates(dc.Templates); err != nil {
 			return nil, fmt.Errorf("data.templates: %w", err)
 		}
-	case f == data.HelpSteer2 || f == data.HelpSteer2Preference:
-		ds.Templates = data.DefaultTemplates()
+	case f == data.HelpSteer2:
+		ds.Templates = dimensionTemplates(helpSteer2Dimensions)
 	default:
 		ds.Templates = dimensionTemplates(ds.Train[0].Chosen.Scores.Names())
 	}

@@ -31,9 +31,9 @@ type Report struct {
 	Interrupted bool
 }
 
-// Train runs the whole job of a config, stage after stage: resolve the plan, load the
-// model and the data, SFT, on-policy pairs, preference optimisation, evaluate, export.
-// Progress goes to log. A Ctrl-C stops it after a checkpoint (Report.Interrupted).
+// Train runs the whole job of a config: resolve the plan, load the model and the data,
+// then the stages (Job.Train). Progress goes to log. A Ctrl-C stops it after a
+// checkpoint (Report.Interrupted).
 func Train(cfg trainer.Config, log io.Writer) (*Report, error) {
 	start := time.Now()
 	plan, err := Resolve(cfg)
@@ -45,6 +45,16 @@ func Train(cfg trainer.Config, log io.Writer) (*Report, error) {
 		return nil, err
 	}
 	defer j.Close()
+	report, err := j.Train()
+	if report != nil {
+		report.Seconds = time.Since(start).Seconds()
+	}
+	return report, err
+}
+
+// Train runs the stages in order: SFT, its evaluation, on-policy pairs, the preference
+// stage, the final evaluation, the export.
+func (j *Job) Train() (*Report, error) {
 	if err := j.Resume(); err != nil {
 		return nil, err
 	}
@@ -64,14 +74,13 @@ func Train(cfg trainer.Config, log io.Writer) (*Report, error) {
 	if err := j.Preference(onPolicy); err != nil {
 		return j.stopped(err)
 	}
-	if err := j.Evaluate("after " + string(plan.Loss.Loss)); err != nil {
+	if err := j.Evaluate("after " + string(j.Plan.Loss.Loss)); err != nil {
 		return nil, err
 	}
 	j.PrintJudgeTable()
 	if err := j.Export(); err != nil {
 		return nil, err
 	}
-	j.Report.Seconds = time.Since(start).Seconds()
 	return j.Report, nil
 }
 

@@ -1,6 +1,7 @@
 package recipe
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -47,6 +48,11 @@ func byteTokens() *Tokens {
 // loadTokenizer reads data.tokenizer: "bytes", a folder, or (empty) model.dir's
 // tokenizer, else bytes.
 func loadTokenizer(cfg trainer.Config) (*Tokens, string, error) {
+	if cfg.Model.Dir != "" {
+		if _, err := os.Stat(cfg.Model.Dir); err != nil {
+			return nil, "", fmt.Errorf("model.dir: %w", err)
+		}
+	}
 	dir := cfg.Data.Tokenizer
 	if dir == "" {
 		dir = cfg.Model.Dir
@@ -55,7 +61,12 @@ func loadTokenizer(cfg trainer.Config) (*Tokens, string, error) {
 		return byteTokens(), "bytes", nil
 	}
 	if _, err := os.Stat(dir); err != nil {
-		return nil, "", fmt.Errorf("tokenizer: %w", err)
+		return nil, "", fmt.Errorf("data.tokenizer: %w", err)
+	}
+	if isByteTokenizer(dir) {
+		t := byteTokens()
+		t.Source = dir
+		return t, dir, nil
 	}
 	tok, err := tokenizer.Load(dir)
 	if err != nil {
@@ -82,6 +93,20 @@ func loadTokenizer(cfg trainer.Config) (*Tokens, string, error) {
 	return t, dir, nil
 }
 
+// isByteTokenizer reports whether dir holds the byte-level tokenizer's files, as an
+// export of a model trained with it has: its chat template is the byte tokenizer's
+// (Jinja that package tokenizer does not render; the byte tokenizer renders it in Go).
+func isByteTokenizer(dir string) bool {
+	text, err := os.ReadFile(filepath.Join(dir, "tokenizer_config.json"))
+	if err != nil {
+		return false
+	}
+	var c struct {
+		ChatTemplate string `json:"chat_template"`
+	}
+	return json.Unmarshal(text, &c) == nil && c.ChatTemplate == data.ByteChatTemplate
+}
+
 // BOSOrNone is the BOS id the export records, -1 for none.
 func (t *Tokens) BOSOrNone() int {
 	if t.AddBOS {
@@ -91,14 +116,23 @@ func (t *Tokens) BOSOrNone() int {
 }
 
 // tokenizerFiles are the files of a Hugging Face tokenizer folder that an export
-// carries, so that AutoTokenizer reads the very tokenizer the model was trained with.
-var tokenizerFiles = []string{"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
-	"chat_template.jinja", "vocab.json", "merges.txt", "encoder.json", "vocab.bpe", "added_tokens.json"}
+// carries (source name -> exported name), so that AutoTokenizer reads the very tokenizer
+// the model was trained with. GPT-2's original encoder.json and vocab.bpe are exported
+// under the names transformers reads, vocab.json and merges.txt.
+var tokenizerFiles = [][2]string{{"tokenizer.json", ""}, {"tokenizer_config.json", ""}, {"special_tokens_map.json", ""},
+	{"chat_template.jinja", ""}, {"added_tokens.json", ""}, {"vocab.json", ""}, {"merges.txt", ""},
+	{"encoder.json", "vocab.json"}, {"vocab.bpe", "merges.txt"}}
 
 // copyTokenizerFiles copies the tokenizer files of src into dst, byte for byte.
 func copyTokenizerFiles(src, dst string) error {
 	n := 0
-	for _, name := range tokenizerFiles {
+	for _, f := range tokenizerFiles {
+		name, to := f[0], f[1]
+		if to == "" {
+			to = name
+		} else if _, err := os.Stat(filepath.Join(src, to)); err == nil {
+			continue // the folder has both names: the one transformers reads was copied
+		}
 		in, err := os.Open(filepath.Join(src, name))
 		if os.IsNotExist(err) {
 			continue
@@ -106,7 +140,7 @@ func copyTokenizerFiles(src, dst string) error {
 		if err != nil {
 			return fmt.Errorf("export: %w", err)
 		}
-		err = writeFileFrom(filepath.Join(dst, name), in)
+		err = writeFileFrom(filepath.Join(dst, to), in)
 		in.Close()
 		if err != nil {
 			return fmt.Errorf("export: %w", err)
