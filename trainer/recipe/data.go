@@ -26,6 +26,9 @@ type Dataset struct {
 	Eval []data.Pair
 	// Prompts are held-out prompts answered greedily at each evaluation point.
 	Prompts []string
+	// SkipBadRows is data.skip_bad_rows: bad rows of the files were skipped (and
+	// counted in Notes) rather than stopping the run.
+	SkipBadRows bool `json:",omitempty"`
 	// Judged are the built-in task's held-out items, whose answers programs judge (and
 	// from which on-policy pairs are built); nil for data without judges.
 	Judged []task.Item `json:"-"`
@@ -140,7 +143,7 @@ func fileData(f data.Format, cfg trainer.Config) (*Dataset, error) {
 		}
 		opts.Mapping = m
 	}
-	ds := &Dataset{Name: fmt.Sprintf("%s files %s", dc.Format, strings.Join(dc.Train, ", "))}
+	ds := &Dataset{Name: fmt.Sprintf("%s files %s", dc.Format, strings.Join(dc.Train, ", ")), SkipBadRows: dc.SkipBadRows}
 	read := func(key string, files []string, split string) ([]data.Pair, error) {
 		o := opts
 		if f == data.HelpSteer2Preference {
