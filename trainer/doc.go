@@ -22,8 +22,8 @@
 //     Adam updates a variable in its own dtype, and bf16 weights lose every update
 //     below 1/256 of their size (TestMixedPrecisionKeepsSmallUpdates);
 //   - the cosine schedule with linear warm-up of the host (LearningRate), checked
-//     against the graph's, and gradient accumulation whose accumulators live in the
-//     checkpoint, so that a resume mid-accumulation stays exact.
+//     against the graph's, and gradient accumulation over micro-steps within one
+//     optimizer step (TestGradientAccumulationEqualsOneBigBatch).
 //
 // # Backends and tokenizers
 //
