@@ -40,7 +40,7 @@ func (t hfTokens) Pad() int { return t.pad }
 
 // byteTokens is the byte-level tokenizer of the built-in task.
 func byteTokens() *Tokens {
-	tok := data.ByteTokenizer{}
+	tok := tokenizer.Bytes{}
 	return &Tokens{Tokenizer: tok, BOS: tok.BOS(), AddBOS: true, Chat: data.UserTurn(tok.ApplyChatTemplate),
 		Source: "bytes", save: tok.SaveHF}
 }
@@ -104,7 +104,7 @@ func isByteTokenizer(dir string) bool {
 	var c struct {
 		ChatTemplate string `json:"chat_template"`
 	}
-	return json.Unmarshal(text, &c) == nil && c.ChatTemplate == data.ByteChatTemplate
+	return json.Unmarshal(text, &c) == nil && c.ChatTemplate == tokenizer.ByteChatTemplate
 }
 
 // BOSOrNone is the BOS id the export records, -1 for none.
