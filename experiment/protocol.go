@@ -1,7 +1,6 @@
 package experiment
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -236,12 +235,13 @@ func (e *env) judge(ctx *context.Context, items []task.Item) (Eval, error) {
 	if err != nil {
 		return Eval{}, err
 	}
-	ev := Eval{Answers: answers, Mean: map[string]float64{}}
-	for i, it := range items {
-		s := task.Judge(it.Meta, answers[i])
-		ev.Scores = append(ev.Scores, s)
+	mean, per := recipe.JudgeAnswers(items, answers)
+	ev := Eval{Answers: answers, Scores: per, Mean: map[string]float64{}}
+	for _, d := range task.Dimensions() {
+		ev.Mean[d] = mean[d]
+	}
+	for _, s := range per {
 		for _, d := range task.Dimensions() {
-			ev.Mean[d] += s[d] / float64(len(items))
 			ev.Mean[Total] += s[d] / float64(len(items))
 		}
 	}
@@ -339,7 +339,7 @@ func (e *env) runSeed(seed uint64, tune bool, chosen map[string]Point) (*SeedRun
 			prefs[all] = p
 		}
 		if refs && p.refs == nil {
-			if p.refs, err = ReferenceSums(e.backend, ctx, e.mcfg, p.examples, pad, max(cfg.Pref.BatchSize, 8)); err != nil {
+			if p.refs, err = trainer.ReferenceSums(e.backend, ctx, e.mcfg, p.examples, pad, max(cfg.Pref.BatchSize, 8)); err != nil {
 				return nil, err
 			}
 		}
@@ -408,9 +408,14 @@ func (e *env) trainMethod(m Method, point Point, seed uint64, snap map[string]*t
 	if params.Loss.NeedsReference() {
 		refs = pd.refs
 	}
-	src, err := NewRefSource(pd.examples, data.BatchConfig{BatchSize: e.cfg.Pref.BatchSize, Seed: seed + 1}, int32(e.tok.Pad()), refs)
+	src, err := trainer.NewPairSource(pd.examples, data.BatchConfig{BatchSize: e.cfg.Pref.BatchSize, Seed: seed + 1}, int32(e.tok.Pad()))
 	if err != nil {
 		return nil, err
+	}
+	if refs != nil {
+		if err := src.SetReferences(refs); err != nil {
+			return nil, err
+		}
 	}
 	ctx, err := e.restore(snap, seed)
 	if err != nil {
@@ -421,8 +426,19 @@ func (e *env) trainMethod(m Method, point Point, seed uint64, snap map[string]*t
 	if err := os.RemoveAll(dir); err != nil { // a rerun starts clean: no resume
 		return nil, err
 	}
+	// The weights of each step, as the loop hands them over (one dimension: alpha is 1
+	// throughout, not kept).
+	alpha := map[string][]float64{}
+	keepAlpha := func(_ int, m map[string]float64) {
+		for _, d := range dims {
+			if v, ok := m["weights/"+d+"_alpha"]; ok && len(dims) > 1 {
+				alpha[d] = append(alpha[d], v)
+			}
+		}
+	}
 	run := e.newRun(ctx, dir, seed)
-	err = run.RunStage(trainer.Stage{Name: "preference", Kind: trainer.PreferenceStep, Config: stage, Params: params, Train: src})
+	err = run.RunStage(trainer.Stage{Name: "preference", Kind: trainer.PreferenceStep, Config: stage, Params: params, Train: src,
+		OnMetrics: keepAlpha})
 	run.Close()
 	if err != nil {
 		return nil, err
@@ -438,10 +454,8 @@ func (e *env) trainMethod(m Method, point Point, seed uint64, snap map[string]*t
 	if mr.Test, err = e.judge(ctx, e.test); err != nil {
 		return nil, err
 	}
-	if len(dims) > 1 { // one dimension: alpha is 1 throughout
-		if mr.Alpha, err = readAlpha(run.MetricsPath(), dims); err != nil {
-			return nil, err
-		}
+	if len(alpha) > 0 {
+		mr.Alpha = alpha
 	}
 	if !e.cfg.KeepRuns {
 		if err := os.RemoveAll(filepath.Join(dir, "checkpoints")); err != nil {
@@ -449,30 +463,6 @@ func (e *env) trainMethod(m Method, point Point, seed uint64, snap map[string]*t
 		}
 	}
 	return mr, nil
-}
-
-// readAlpha reads the per-dimension weights logged at each preference step.
-func readAlpha(path string, dims []string) (map[string][]float64, error) {
-	text, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	out := map[string][]float64{}
-	for _, line := range strings.Split(strings.TrimSpace(string(text)), "\n") {
-		var row map[string]any
-		if json.Unmarshal([]byte(line), &row) != nil || row["stage"] != "preference" {
-			continue
-		}
-		for _, d := range dims {
-			if v, ok := row["weights/"+d+"_alpha"].(float64); ok {
-				out[d] = append(out[d], v)
-			}
-		}
-	}
-	if len(out) == 0 {
-		return nil, nil
-	}
-	return out, nil
 }
 
 func formatMean(m map[string]float64) string {

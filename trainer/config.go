@@ -1,17 +1,13 @@
 package trainer
 
 import (
-	"encoding/json"
 	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
 
 	"github.com/amopo-engine/amopo/amopo/spec"
-	"gopkg.in/yaml.v3"
 )
 
 // Config is a whole run: a file (JSON or YAML, the same keys) plus flags that override it.
@@ -118,27 +114,7 @@ func Defaults() Config {
 // LoadConfig reads a JSON or YAML config file over the defaults (by extension: .json,
 // .yaml, .yml). Unknown keys are errors naming the file.
 func LoadConfig(path string, cfg *Config) error {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return fmt.Errorf("config: %w", err)
-	}
-	switch strings.ToLower(filepath.Ext(path)) {
-	case ".json":
-		dec := json.NewDecoder(strings.NewReader(string(data)))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(cfg); err != nil {
-			return fmt.Errorf("config %s: %w", path, err)
-		}
-	case ".yaml", ".yml":
-		dec := yaml.NewDecoder(strings.NewReader(string(data)))
-		dec.KnownFields(true)
-		if err := dec.Decode(cfg); err != nil {
-			return fmt.Errorf("config %s: %w", path, err)
-		}
-	default:
-		return fmt.Errorf("config %s: unknown extension (use .json, .yaml or .yml)", path)
-	}
-	return nil
+	return DecodeFile(path, cfg)
 }
 
 // BindFlags defines one flag per config field, named by its key path, writing into cfg
