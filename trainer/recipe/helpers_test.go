@@ -75,3 +75,26 @@ func defaultQuickConfig(t *testing.T) trainer.Config {
 	cfg.LogEvery = 1
 	return cfg
 }
+
+// stageRows reads the training and held-out rows of metrics.jsonl (the sft and
+// preference stages), by "stage/step" (eval rows as "stage/step/eval"), without the
+// timings.
+func stageRows(t *testing.T, path string) map[string]map[string]any {
+	t.Helper()
+	out := map[string]map[string]any{}
+	for _, row := range metricRows(t, path) {
+		stage, _ := row["stage"].(string)
+		if stage != "sft" && stage != "preference" {
+			continue
+		}
+		key := fmt.Sprintf("%s/%v", stage, row["step"])
+		if _, ok := row["eval_loss"]; ok {
+			key += "/eval"
+		}
+		for _, k := range []string{"tokens_per_second", "mfu"} {
+			delete(row, k)
+		}
+		out[key] = row
+	}
+	return out
+}

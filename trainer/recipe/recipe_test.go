@@ -120,6 +120,7 @@ func TestResumeMidPreferenceReusesOnPolicyPairs(t *testing.T) {
 	require.GreaterOrEqual(t, len(pairs), 2, "the sampled answers of an early model differ: pairs, not ties")
 	want := losses(t, filepath.Join(cfg.OutDir, "metrics.jsonl"))
 	require.Contains(t, want, "preference/4")
+	wantRows := stageRows(t, filepath.Join(cfg.OutDir, "metrics.jsonl"))
 
 	require.NoError(t, os.WriteFile(filepath.Join(cfg.OutDir, "checkpoints", "LATEST"), []byte(checkpointAt(t, cfg.OutDir, "preference", 2)+"\n"), 0o644))
 	cfg.Resume = true
@@ -130,6 +131,32 @@ func TestResumeMidPreferenceReusesOnPolicyPairs(t *testing.T) {
 	require.Contains(t, log.String(), "pairs read back from")
 	require.Contains(t, log.String(), "[preference] 3/4")
 	require.Equal(t, want, losses(t, filepath.Join(cfg.OutDir, "metrics.jsonl")))
+	require.Equal(t, wantRows, stageRows(t, filepath.Join(cfg.OutDir, "metrics.jsonl")),
+		"every training and held-out row, every value, as the straight run's")
+}
+
+// TestDPOReferencesSurviveResume: DPO's reference log-probs are the SFT model's, computed
+// once and saved; a run resumed mid-preference (its model no longer the SFT one) reads
+// them back and logs what the straight run logged.
+func TestDPOReferencesSurviveResume(t *testing.T) {
+	cfg := tinyConfig(t)
+	cfg.Loss.Name, cfg.OnPolicy.Prompts = "dpo", 0
+	cfg.Pref.Steps, cfg.Pref.GradAccum, cfg.KeepCheckpoints = 4, 1, 3
+	var log bytes.Buffer
+	_, err := Train(cfg, &log)
+	require.NoError(t, err, log.String())
+	require.Contains(t, log.String(), "reference log-probs of")
+	want := stageRows(t, filepath.Join(cfg.OutDir, "metrics.jsonl"))
+	require.NotEmpty(t, want["preference/4"])
+
+	require.NoError(t, os.WriteFile(filepath.Join(cfg.OutDir, "checkpoints", "LATEST"), []byte(checkpointAt(t, cfg.OutDir, "preference", 2)+"\n"), 0o644))
+	cfg.Resume = true
+	log.Reset()
+	_, err = Train(cfg, &log)
+	require.NoError(t, err, log.String())
+	require.Contains(t, log.String(), "[preference] 3/4")
+	require.NotContains(t, log.String(), "reference log-probs of", "read back, not recomputed with the trained model")
+	require.Equal(t, want, stageRows(t, filepath.Join(cfg.OutDir, "metrics.jsonl")))
 }
 
 // TestSafeExecutorDoesNotHang trains the tiny default model for enough steps to have

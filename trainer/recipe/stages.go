@@ -3,6 +3,7 @@ package recipe
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -107,8 +108,64 @@ func (j *Job) Preference(onPolicy []data.Pair) error {
 			}
 		}
 	}
+	if p.Pref.Steps > 0 && p.Loss.Loss.NeedsReference() {
+		if err := j.attachReferences(train.(*trainer.PairSource), eval); err != nil {
+			return err
+		}
+	}
 	return j.Run.RunStage(trainer.Stage{Name: "preference", Kind: trainer.PreferenceStep, Config: p.Pref, Params: p.Loss,
 		Train: train, Eval: eval, EvalEvery: p.EvalEvery, OnMetrics: j.record})
+}
+
+// references are the reference model's summed log-probs of the preference and held-out
+// pairs, as saved in out_dir.
+type references struct {
+	Train [][]float32 `json:"train"`
+	Eval  [][]float32 `json:"eval"`
+}
+
+// attachReferences gives the losses that need a reference model (DPO, Cal-DPO) the
+// summed log-probs of the model the preference stage starts from, computed once and
+// saved in out_dir; a run resumed past SFT (whose model is no longer the reference)
+// reads them back.
+func (j *Job) attachReferences(train *trainer.PairSource, eval trainer.Source) error {
+	path := filepath.Join(j.Plan.OutDir, "reference-logps.json")
+	var refs references
+	if j.sftDone {
+		text, err := os.ReadFile(path)
+		if err != nil {
+			return fmt.Errorf("resume: the reference log-probs of the interrupted run: %w", err)
+		}
+		if err := json.Unmarshal(text, &refs); err != nil {
+			return fmt.Errorf("resume: %s: %w", path, err)
+		}
+	} else {
+		batch := max(j.Plan.Pref.BatchSize, 8)
+		var err error
+		if refs.Train, err = trainer.ReferenceSums(j.Backend, j.Ctx, j.Plan.Model, train.Examples, j.pad, batch); err != nil {
+			return err
+		}
+		if refs.Eval, err = trainer.ReferenceSums(j.Backend, j.Ctx, j.Plan.Model, j.EvalEx, j.pad, batch); err != nil {
+			return err
+		}
+		text, err := json.Marshal(refs)
+		if err != nil {
+			return err
+		}
+		if err := trainer.WriteFileAtomic(path, text); err != nil {
+			return err
+		}
+		fmt.Fprintf(j.Log, "reference log-probs of %d preference and %d held-out pairs saved to %s\n", len(refs.Train), len(refs.Eval), path)
+	}
+	if err := train.SetReferences(refs.Train); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if eval != nil {
+		if err := eval.(*trainer.PairSource).SetReferences(refs.Eval); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+	}
+	return nil
 }
 
 // record keeps the preference stage's metrics in the report.
