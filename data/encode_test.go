@@ -194,16 +194,6 @@ func TestNoDuplicatedBOSOrEOS(t *testing.T) {
 	require.ErrorContains(t, err, "template index 1 out of range")
 }
 
-func TestByteTokenizerChatTemplate(t *testing.T) {
-	tok := ByteTokenizer{}
-	s, err := tok.ApplyChatTemplate([]Message{{"system", "be brief"}, {"user", "hi"}, {"assistant", "yo"}, {"user", "é?"}}, true)
-	require.NoError(t, err)
-	require.Equal(t, "S: be brief\nQ: hi\nA: yo\nQ: é?\nA: ", s)
-	require.Equal(t, "é?", tok.Decode(append(tok.Encode("é?"), ByteEOS)))
-	_, err = tok.ApplyChatTemplate([]Message{{"robot", "x"}}, false)
-	require.ErrorContains(t, err, `unknown role "robot"`)
-}
-
 // otherMessage stands for package tokenizer's Message: another package's plain
 // struct{Role, Content string} still fits UserTurn.
 type otherMessage struct{ Role, Content string }

@@ -28,4 +28,10 @@
 //
 // Config (the part after "webgpu:"): "" or "vulkan" (native default: Vulkan only),
 // "gl", "any" (whatever wgpu-native finds).
+//
+// engine/ is the home of the engine's backends: this package is the WebGPU one,
+// engine/backend picks the backend of a --backend value (pure Go, XLA and its plugin and
+// memory options, or any registered one). As in GoMLX, backends register themselves on
+// import and the main program chooses: cmd/train, cmd/experiment and cmd/bench import
+// this package (backends.go there) to offer --backend webgpu.
 package engine

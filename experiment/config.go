@@ -8,16 +8,12 @@
 package experiment
 
 import (
-	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/amopo-engine/amopo/amopo/spec"
 	"github.com/amopo-engine/amopo/data/task"
 	"github.com/amopo-engine/amopo/trainer"
-	"gopkg.in/yaml.v3"
 )
 
 // Config is a whole experiment: one file (JSON or YAML, the same keys) or a preset.
@@ -140,29 +136,23 @@ func (m Method) UsesAllTemplates() bool {
 	return m.Loss == string(spec.AMoPO)
 }
 
-// Params resolves the loss of one grid point for the given dimensions.
+// Params resolves the loss of one grid point for the given dimensions, as cmd/train
+// resolves its loss section (trainer.Config.LossParams).
 func (m Method) Params(p Point, dims []string, seed uint64) (spec.Params, error) {
 	name, err := spec.ParseLoss(m.Loss)
 	if err != nil {
 		return spec.Params{}, fmt.Errorf("method %s: %w", m.Name, err)
 	}
-	sp := spec.Defaults(name)
-	sp.Dimensions = dims
-	if m.Policy != "" {
-		if sp.Policy, err = spec.ParsePolicy(m.Policy); err != nil {
-			return spec.Params{}, fmt.Errorf("method %s: %w", m.Name, err)
-		}
+	loss := trainer.LossConfig{Name: m.Loss, Policy: m.Policy, Weights: m.Weights, Beta: p.Beta, Gamma: &p.Gamma,
+		NLLWeight: m.NLLWeight, NoLengthNorm: m.NoLengthNorm}
+	if name == spec.ORPO {
+		loss.Lambda = &p.Lambda
+	} else if p.Lambda != 0 {
+		return spec.Params{}, fmt.Errorf("method %s: lambda is ORPO's odds-ratio weight (loss %s)", m.Name, name)
 	}
-	sp.Weights = m.Weights
-	sp.Beta, sp.Gamma, sp.Lambda = p.Beta, p.Gamma, p.Lambda
-	if m.NoLengthNorm {
-		sp.LengthNormalize = false
-	}
-	if m.NLLWeight != nil {
-		sp.NLLWeight = *m.NLLWeight
-	}
-	sp.Seed = seed
-	if err := sp.Validate(); err != nil {
+	cfg := trainer.Config{Seed: seed, Loss: loss}
+	sp, err := cfg.LossParams(dims)
+	if err != nil {
 		return spec.Params{}, fmt.Errorf("method %s: %w", m.Name, err)
 	}
 	return sp, nil
@@ -230,28 +220,10 @@ func (c *Config) Validate() error {
 	return nil
 }
 
-// Load reads a JSON or YAML config file over cfg (by extension). Unknown keys are errors.
+// Load reads a JSON or YAML config file over cfg (by extension), as cmd/train reads its
+// own (trainer.DecodeFile). Unknown keys are errors.
 func Load(path string, cfg *Config) error {
-	text, err := os.ReadFile(path)
-	if err != nil {
-		return fmt.Errorf("config: %w", err)
-	}
-	switch strings.ToLower(filepath.Ext(path)) {
-	case ".json":
-		dec := json.NewDecoder(strings.NewReader(string(text)))
-		dec.DisallowUnknownFields()
-		err = dec.Decode(cfg)
-	case ".yaml", ".yml":
-		dec := yaml.NewDecoder(strings.NewReader(string(text)))
-		dec.KnownFields(true)
-		err = dec.Decode(cfg)
-	default:
-		return fmt.Errorf("config %s: unknown extension (use .json, .yaml or .yml)", path)
-	}
-	if err != nil {
-		return fmt.Errorf("config %s: %w", path, err)
-	}
-	return nil
+	return trainer.DecodeFile(path, cfg)
 }
 
 // PaperMethods are the methods of the comparison: AMoPO with its weight policies and

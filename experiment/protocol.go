@@ -1,7 +1,6 @@
 package experiment
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -13,9 +12,11 @@ import (
 
 	"github.com/amopo-engine/amopo/data"
 	"github.com/amopo-engine/amopo/data/task"
+	enginebackend "github.com/amopo-engine/amopo/engine/backend"
 	"github.com/amopo-engine/amopo/gomlx/fastgrad"
 	"github.com/amopo-engine/amopo/gomlx/llm"
 	"github.com/amopo-engine/amopo/trainer"
+	"github.com/amopo-engine/amopo/trainer/recipe"
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck
@@ -87,7 +88,7 @@ func Run(cfg Config, log io.Writer) (*Results, error) {
 		return nil, err
 	}
 	fastgrad.RegisterFastDotGrad()
-	backend, err := trainer.NewBackend(cfg.Backend)
+	backend, err := enginebackend.New(cfg.Backend)
 	if err != nil {
 		return nil, err
 	}
@@ -143,7 +144,7 @@ func newEnv(cfg Config, backend backends.Backend, log io.Writer) (*env, error) {
 		e.genPairs = ds.Train[:n]
 	}
 	// On-policy prompts: fresh questions from their own stream, none of them held out.
-	if e.onPolicy, err = trainer.OnPolicyPrompts(cfg.Data.DataSeed, cfg.OnPolicy.Prompts, ds.Eval); err != nil {
+	if e.onPolicy, err = recipe.OnPolicyPrompts(cfg.Data.DataSeed, cfg.OnPolicy.Prompts, ds.Eval); err != nil {
 		return nil, err
 	}
 	templates := task.Templates()
@@ -229,17 +230,18 @@ func (e *env) restore(snap map[string]*tensors.Tensor, seed uint64) (*context.Co
 
 // judge answers items greedily and scores them.
 func (e *env) judge(ctx *context.Context, items []task.Item) (Eval, error) {
-	answers, err := trainer.Answers(e.backend, ctx.In("model"), e.mcfg, e.encAll, e.tok, items,
+	answers, err := trainer.Answers(e.backend, ctx.In("model"), e.mcfg, e.encAll, e.tok, recipe.Prompts(items),
 		trainer.Sampling{MaxNewTokens: e.cfg.MaxNewTokens})
 	if err != nil {
 		return Eval{}, err
 	}
-	ev := Eval{Answers: answers, Mean: map[string]float64{}}
-	for i, it := range items {
-		s := task.Judge(it.Meta, answers[i])
-		ev.Scores = append(ev.Scores, s)
+	mean, per := recipe.JudgeAnswers(items, answers)
+	ev := Eval{Answers: answers, Scores: per, Mean: map[string]float64{}}
+	for _, d := range task.Dimensions() {
+		ev.Mean[d] = mean[d]
+	}
+	for _, s := range per {
 		for _, d := range task.Dimensions() {
-			ev.Mean[d] += s[d] / float64(len(items))
 			ev.Mean[Total] += s[d] / float64(len(items))
 		}
 	}
@@ -310,7 +312,7 @@ func (e *env) runSeed(seed uint64, tune bool, chosen map[string]Point) (*SeedRun
 	var onPairs []data.Pair
 	skipped := 0
 	if cfg.OnPolicy.Prompts > 0 {
-		onPairs, skipped, err = trainer.SampleOnPolicyPairs(e.backend, ctx.In("model"), e.mcfg, e.encAll, e.tok,
+		onPairs, skipped, err = recipe.SampleOnPolicyPairs(e.backend, ctx.In("model"), e.mcfg, e.encAll, e.tok,
 			e.onPolicy, cfg.OnPolicy, seed)
 		if err != nil {
 			return nil, err
@@ -337,7 +339,7 @@ func (e *env) runSeed(seed uint64, tune bool, chosen map[string]Point) (*SeedRun
 			prefs[all] = p
 		}
 		if refs && p.refs == nil {
-			if p.refs, err = ReferenceSums(e.backend, ctx, e.mcfg, p.examples, pad, max(cfg.Pref.BatchSize, 8)); err != nil {
+			if p.refs, err = trainer.ReferenceSums(e.backend, ctx, e.mcfg, p.examples, pad, max(cfg.Pref.BatchSize, 8)); err != nil {
 				return nil, err
 			}
 		}
@@ -406,9 +408,14 @@ func (e *env) trainMethod(m Method, point Point, seed uint64, snap map[string]*t
 	if params.Loss.NeedsReference() {
 		refs = pd.refs
 	}
-	src, err := NewRefSource(pd.examples, data.BatchConfig{BatchSize: e.cfg.Pref.BatchSize, Seed: seed + 1}, int32(e.tok.Pad()), refs)
+	src, err := trainer.NewPairSource(pd.examples, data.BatchConfig{BatchSize: e.cfg.Pref.BatchSize, Seed: seed + 1}, int32(e.tok.Pad()))
 	if err != nil {
 		return nil, err
+	}
+	if refs != nil {
+		if err := src.SetReferences(refs); err != nil {
+			return nil, err
+		}
 	}
 	ctx, err := e.restore(snap, seed)
 	if err != nil {
@@ -419,8 +426,19 @@ func (e *env) trainMethod(m Method, point Point, seed uint64, snap map[string]*t
 	if err := os.RemoveAll(dir); err != nil { // a rerun starts clean: no resume
 		return nil, err
 	}
+	// The weights of each step, as the loop hands them over (one dimension: alpha is 1
+	// throughout, not kept).
+	alpha := map[string][]float64{}
+	keepAlpha := func(_ int, m map[string]float64) {
+		for _, d := range dims {
+			if v, ok := m["weights/"+d+"_alpha"]; ok && len(dims) > 1 {
+				alpha[d] = append(alpha[d], v)
+			}
+		}
+	}
 	run := e.newRun(ctx, dir, seed)
-	err = run.RunStage(trainer.Stage{Name: "preference", Kind: trainer.PreferenceStep, Config: stage, Params: params, Train: src})
+	err = run.RunStage(trainer.Stage{Name: "preference", Kind: trainer.PreferenceStep, Config: stage, Params: params, Train: src,
+		OnMetrics: keepAlpha})
 	run.Close()
 	if err != nil {
 		return nil, err
@@ -436,10 +454,8 @@ func (e *env) trainMethod(m Method, point Point, seed uint64, snap map[string]*t
 	if mr.Test, err = e.judge(ctx, e.test); err != nil {
 		return nil, err
 	}
-	if len(dims) > 1 { // one dimension: alpha is 1 throughout
-		if mr.Alpha, err = readAlpha(run.MetricsPath(), dims); err != nil {
-			return nil, err
-		}
+	if len(alpha) > 0 {
+		mr.Alpha = alpha
 	}
 	if !e.cfg.KeepRuns {
 		if err := os.RemoveAll(filepath.Join(dir, "checkpoints")); err != nil {
@@ -447,30 +463,6 @@ func (e *env) trainMethod(m Method, point Point, seed uint64, snap map[string]*t
 		}
 	}
 	return mr, nil
-}
-
-// readAlpha reads the per-dimension weights logged at each preference step.
-func readAlpha(path string, dims []string) (map[string][]float64, error) {
-	text, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	out := map[string][]float64{}
-	for _, line := range strings.Split(strings.TrimSpace(string(text)), "\n") {
-		var row map[string]any
-		if json.Unmarshal([]byte(line), &row) != nil || row["stage"] != "preference" {
-			continue
-		}
-		for _, d := range dims {
-			if v, ok := row["weights/"+d+"_alpha"].(float64); ok {
-				out[d] = append(out[d], v)
-			}
-		}
-	}
-	if len(out) == 0 {
-		return nil, nil
-	}
-	return out, nil
 }
 
 func formatMean(m map[string]float64) string {

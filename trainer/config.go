@@ -1,21 +1,14 @@
 package trainer
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"math"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
 
 	"github.com/amopo-engine/amopo/amopo/spec"
-	"gopkg.in/yaml.v3"
 )
 
 // Config is a whole run: a file (JSON or YAML, the same keys) plus flags that override it.
@@ -46,18 +39,19 @@ type Config struct {
 // ModelConfig selects the model: a preset with random initialisation, or a Hugging Face
 // checkpoint directory.
 type ModelConfig struct {
-	Preset string `json:"preset" yaml:"preset" help:"random-init model: tiny (default), small, qwen2.5-0.5b; ignored when dir is set"`
-	Dir    string `json:"dir" yaml:"dir" help:"a Hugging Face checkpoint directory (config.json + model.safetensors)"`
+	Preset string `json:"preset" yaml:"preset" help:"random-init model: tiny (the default when empty), small, qwen2.5-0.5b; refused together with dir"`
+	Dir    string `json:"dir" yaml:"dir" help:"a Hugging Face Qwen2 or Llama checkpoint directory (config.json, model.safetensors or a sharded index, tokenizer.json + tokenizer_config.json)"`
 	DType  string `json:"dtype" yaml:"dtype" help:"f32, or bf16: mixed precision (float32 master weights and optimizer, bfloat16 compute, bf16 export)"`
 }
 
 // DataConfig selects the data.
 type DataConfig struct {
-	Format          string   `json:"format" yaml:"format" help:"builtin (the verifiable task), amopo, helpsteer2, helpsteer2-preference"`
-	Train           []string `json:"train" yaml:"train" help:"training files (comma-separated)"`
-	Eval            []string `json:"eval" yaml:"eval" help:"held-out files (comma-separated)"`
-	Tokenizer       string   `json:"tokenizer" yaml:"tokenizer" help:"tokenizer directory (tokenizer.json), or bytes for the byte-level one"`
-	Templates       string   `json:"templates" yaml:"templates" help:"dimension templates file (JSON); empty: the built-in ones"`
+	Format          string   `json:"format" yaml:"format" help:"builtin (the verifiable task), helpsteer2, helpsteer2-preference, amopo, mapped (JSON lines through data.mapping)"`
+	Train           []string `json:"train" yaml:"train" help:"training files (comma-separated; JSON lines, .gz or parquet)"`
+	Eval            []string `json:"eval" yaml:"eval" help:"held-out files (comma-separated): eval_ loss, accuracies and margins per dimension"`
+	Mapping         string   `json:"mapping" yaml:"mapping" help:"format mapped: the columns, prompt=COL,chosen=COL,rejected=COL,chosen.DIM=COL,rejected.DIM=COL"`
+	Tokenizer       string   `json:"tokenizer" yaml:"tokenizer" help:"tokenizer directory (tokenizer.json or GPT-2 files), or bytes for the byte-level one; empty: model.dir's, else bytes"`
+	Templates       string   `json:"templates" yaml:"templates" help:"dimension templates file (JSON list of {name, template}); empty: the format's (K = 4 for HelpSteer2)"`
 	MaxLength       int      `json:"max_length" yaml:"max_length" help:"longest sequence, prompt + response"`
 	MaxPromptLength int      `json:"max_prompt_length" yaml:"max_prompt_length" help:"longest prompt before truncation"`
 	SkipBadRows     bool     `json:"skip_bad_rows" yaml:"skip_bad_rows" help:"skip and count bad rows instead of stopping"`
@@ -81,6 +75,7 @@ type LossConfig struct {
 	Policy       string    `json:"policy" yaml:"policy" help:"gaussian, gaussian-split, fixed, uniform (default: the loss's)"`
 	Weights      []float64 `json:"weights" yaml:"weights" help:"ratios of the fixed policy (comma-separated)"`
 	Beta         float64   `json:"beta" yaml:"beta" help:"beta (0: the loss's default)"`
+	Lambda       *float64  `json:"lambda" yaml:"lambda" help:"ORPO's odds-ratio weight (unset: the loss's default)"`
 	Gamma        *float64  `json:"gamma" yaml:"gamma" help:"gamma, the target margin (unset: the loss's default)"`
 	NLLWeight    *float64  `json:"nll_weight" yaml:"nll_weight" help:"weight of an SFT (NLL) term on the chosen responses (the default run: 1; 0 for the paper's AMoPO and plain baselines)"`
 	NoLengthNorm bool      `json:"no_length_normalize" yaml:"no_length_normalize" help:"sum instead of mean log-probs (the paper's ablation)"`
@@ -106,8 +101,8 @@ func Defaults() Config {
 		Backend: "go",
 		Seed:    1,
 		OutDir:  "out/run",
-		Model:   ModelConfig{Preset: "tiny", DType: "f32"},
-		Data: DataConfig{Format: "builtin", Tokenizer: "bytes", MaxLength: 96, MaxPromptLength: 64,
+		Model:   ModelConfig{DType: "f32"},
+		Data: DataConfig{Format: "builtin", MaxLength: 96, MaxPromptLength: 64,
 			TrainSize: 2000, GeneratorPairs: 400, EvalSize: 200},
 		OnPolicy:        OnPolicyConfig{Prompts: 200, Samples: 4, Temperature: 1.0, MaxNewTokens: 32},
 		SFT:             StageConfig{Steps: 120, BatchSize: 16, GradAccum: 1, Optimizer: sftOpt},
@@ -122,37 +117,7 @@ func Defaults() Config {
 // LoadConfig reads a JSON or YAML config file over the defaults (by extension: .json,
 // .yaml, .yml). Unknown keys are errors naming the file.
 func LoadConfig(path string, cfg *Config) error {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return fmt.Errorf("config: %w", err)
-	}
-	var decode func(any) error
-	switch strings.ToLower(filepath.Ext(path)) {
-	case ".json":
-		dec := json.NewDecoder(bytes.NewReader(data))
-		dec.DisallowUnknownFields()
-		decode = dec.Decode
-	case ".yaml", ".yml":
-		dec := yaml.NewDecoder(bytes.NewReader(data))
-		dec.KnownFields(true)
-		decode = dec.Decode
-	default:
-		return fmt.Errorf("config %s: unknown extension (use .json, .yaml or .yml)", path)
-	}
-	if err := decode(cfg); errors.Is(err, io.EOF) {
-		return fmt.Errorf("config %s: empty config", path)
-	} else if err != nil {
-		return fmt.Errorf("config %s: %w", path, err)
-	}
-	// A second value (JSON) or document (YAML) would be silently ignored.
-	var rest any
-	switch err := decode(&rest); {
-	case err == nil:
-		return fmt.Errorf("config %s: a second value follows the config (a file holds one config)", path)
-	case !errors.Is(err, io.EOF):
-		return fmt.Errorf("config %s: after the config: %w", path, err)
-	}
-	return nil
+	return DecodeFile(path, cfg)
 }
 
 // BindFlags defines one flag per config field, named by its key path, writing into cfg
@@ -269,6 +234,12 @@ func (c *Config) LossParams(dimensions []string) (spec.Params, error) {
 	}
 	if c.Loss.Gamma != nil {
 		p.Gamma = *c.Loss.Gamma
+	}
+	if c.Loss.Lambda != nil {
+		if name != spec.ORPO {
+			return spec.Params{}, fmt.Errorf("loss.lambda: only orpo has an odds-ratio weight (loss.name is %s)", name)
+		}
+		p.Lambda = *c.Loss.Lambda
 	}
 	if c.Loss.NLLWeight != nil {
 		p.NLLWeight = *c.Loss.NLLWeight

@@ -35,6 +35,10 @@ type Stage struct {
 	// Eval, when set, is run every EvalEvery steps and at the end (preference stages).
 	Eval      Source
 	EvalEvery int
+	// OnMetrics, when set, receives each step's metrics (TRL's names) and each
+	// evaluation's (eval_ names) as they are logged, so the caller needs not read
+	// metrics.jsonl back.
+	OnMetrics func(step int, m map[string]float64)
 }
 
 // ErrInterrupted is returned when a run stops on Ctrl-C after saving a checkpoint.
@@ -253,6 +257,9 @@ func (r *Run) RunStage(stage Stage) error {
 		if err := r.writeMetrics(stage.Name, st.StageStep, m); err != nil {
 			return err
 		}
+		if stage.OnMetrics != nil {
+			stage.OnMetrics(st.StageStep, m)
+		}
 		if evaluator != nil && ((stage.EvalEvery > 0 && st.StageStep%stage.EvalEvery == 0) || st.StageStep == cfg.Steps) {
 			if err := r.evaluate(evaluator, stage, st.StageStep); err != nil {
 				return err
@@ -299,6 +306,9 @@ func (r *Run) evaluate(ev *Stepper, stage Stage, step int) error {
 	}
 	fmt.Fprintf(r.Log, "%s eval @%d: loss %.4f, accuracy %.3f, margin %.3f\n", stage.Name, step,
 		out["eval_loss"], out["eval_rewards/accuracies"], out["eval_rewards/margins"])
+	if stage.OnMetrics != nil {
+		stage.OnMetrics(step, out)
+	}
 	return r.writeMetrics(stage.Name, step, out)
 }
 

@@ -13,13 +13,25 @@ const padMultiple = 16
 
 // PairSource serves encoded pairs as preference batches [B, K, 2, S], planned per epoch
 // by data.Plan (seeded shuffle, length buckets), so (epoch, index) always gives the same
-// batch.
+// batch; with references (SetReferences) each batch carries the reference model's summed
+// log-probs RefSums [B, K, 2] of its pairs (DPO, Cal-DPO).
 type PairSource struct {
 	Examples []data.Example
 	Config   data.BatchConfig
 	PadID    int32
-	lengths  []int
-	plans    map[int][][]int
+	// Refs[i] holds example i's K*2 summed reference log-probs ([k][side] flattened).
+	Refs    [][]float32
+	lengths []int
+	plans   map[int][][]int
+}
+
+// SetReferences attaches the reference log-probs of every example (ReferenceSums).
+func (s *PairSource) SetReferences(refs [][]float32) error {
+	if len(refs) != len(s.Examples) {
+		return fmt.Errorf("%d reference rows for %d pairs", len(refs), len(s.Examples))
+	}
+	s.Refs = refs
+	return nil
 }
 
 // NewPairSource checks the batch size against the data.
@@ -60,7 +72,15 @@ func (s *PairSource) Batch(epoch, index int) (*Batch, error) {
 	if err != nil {
 		return nil, err
 	}
-	return fromDataBatch(b, b.Dims()), nil
+	out := fromDataBatch(b, b.Dims())
+	if s.Refs != nil {
+		flat := make([]float32, 0, b.B*b.K*2)
+		for _, i := range b.Index {
+			flat = append(flat, s.Refs[i]...)
+		}
+		out.RefSums = tensors.FromFlatDataAndDimensions(flat, b.B, b.K, 2)
+	}
+	return out, nil
 }
 
 // fromDataBatch turns a collated batch into host tensors of the given dimensions.

@@ -1,6 +1,7 @@
 package trainer
 
 import (
+	"github.com/amopo-engine/amopo/engine/backend"
 	"math/rand/v2"
 	"testing"
 
@@ -75,6 +76,10 @@ func (t toySource) Batch(epoch, index int) (*Batch, error) {
 		NumTokens: n,
 	}, nil
 }
+
+// NewBackend is engine/backend.New, for the tests: the trainer runs on whatever backend
+// its caller picked.
+func NewBackend(name string) (backends.Backend, error) { return backend.New(name) }
 
 func toyBackend(t testing.TB) backends.Backend {
 	be, err := NewBackend("go")

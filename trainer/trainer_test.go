@@ -313,17 +313,6 @@ func TestResumeRefusesAnotherConfig(t *testing.T) {
 	require.ErrorContains(t, err, "written by another config")
 }
 
-func TestNewBackendErrors(t *testing.T) {
-	_, err := NewBackend("nosuch")
-	require.ErrorContains(t, err, `backend "nosuch" is not available`)
-	_, err = NewBackend("xla:/nonexistent/plugin.so")
-	require.ErrorContains(t, err, "install a PJRT CUDA plugin")
-	require.Equal(t, "1", os.Getenv("GOMLX_NO_AUTO_INSTALL"), "never download a plugin")
-	be, err := NewBackend("go")
-	require.NoError(t, err)
-	require.Contains(t, be.Name(), "Go")
-}
-
 // TestCtrlCSavesACheckpointAndResumes interrupts a training process with SIGINT: it must
 // finish its step, save a checkpoint, say how to continue and exit; --resume then ends
 // with the same losses as an uninterrupted run.

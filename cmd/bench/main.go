@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/amopo-engine/amopo/amopo/spec"
+	"github.com/amopo-engine/amopo/engine/backend"
 	"github.com/amopo-engine/amopo/gomlx/fastgrad"
 	"github.com/amopo-engine/amopo/gomlx/llm"
 	"github.com/amopo-engine/amopo/trainer"
@@ -57,7 +58,7 @@ func run(args []string, w io.Writer) error {
 	if *dtypeName == "bf16" {
 		dtype = dtypes.BFloat16
 	}
-	backend, err := trainer.NewBackend(*backendName)
+	backend, err := backend.New(*backendName)
 	if err != nil {
 		return err
 	}

@@ -3,7 +3,11 @@
 //	go run ./cmd/train                          # a tiny model on the built-in task, pure Go, minutes on 2 cores
 //	go run ./cmd/train --config run.yaml --preference.steps 500
 //	go run ./cmd/train --backend xla:/abs/path/xla_cuda_plugin.so ...
+//	go run ./cmd/train --model.dir Qwen2.5-0.5B-Instruct --data.format helpsteer2 \
+//	    --data.train train.jsonl.gz --data.eval validation.jsonl.gz --sft.steps 0
 //
+// The job itself is trainer/recipe's Train: load, SFT, on-policy pairs, preference,
+// evaluate, export.
 // Every config key is a flag (--sft.steps, --loss.name, --loss.policy, ...); a --config
 // file (JSON or YAML) is read first and flags override it. Ctrl-C saves a checkpoint;
 // --resume continues bit-exactly.
@@ -16,6 +20,7 @@ import (
 	"os"
 
 	"github.com/amopo-engine/amopo/trainer"
+	"github.com/amopo-engine/amopo/trainer/recipe"
 )
 
 func main() {
@@ -45,7 +50,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			rest[0], len(rest)-1)
 		return 2
 	}
-	report, err := trainer.Train(cfg, stdout)
+	report, err := recipe.Train(cfg, stdout)
 	if err != nil {
 		fmt.Fprintln(stderr, "train:", err)
 		return 1

@@ -13,7 +13,7 @@ import (
 	"testing"
 
 	"github.com/amopo-engine/amopo/data"
-	"github.com/amopo-engine/amopo/trainer"
+	"github.com/amopo-engine/amopo/trainer/recipe"
 	"github.com/stretchr/testify/require"
 )
 
@@ -272,7 +272,7 @@ func checkInspect(t *testing.T, in *inspectOut, smoothing float64, files map[str
 			dir := filepath.Dir(files[name])
 			before := readAnswers(t, filepath.Join(dir, "answers-after-SFT.jsonl"))
 			after := readAnswers(t, filepath.Join(dir, "answers-after-amopo.jsonl"))
-			mean, se := trainer.PairedChange(before, after, cell["dim"])
+			mean, se := recipe.PairedChange(before, after, cell["dim"])
 			requireClose(t, mean, cell["value"], name+" change")
 			requireClose(t, se, cell["se"], name+" change s.e.")
 			continue

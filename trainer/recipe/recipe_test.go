@@ -1,9 +1,8 @@
-package trainer
+package recipe
 
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,18 +11,20 @@ import (
 
 	"github.com/amopo-engine/amopo/data"
 	"github.com/amopo-engine/amopo/data/task"
+	"github.com/amopo-engine/amopo/engine/backend"
 	"github.com/amopo-engine/amopo/gomlx/llm"
 	"github.com/amopo-engine/amopo/tokenizer"
+	"github.com/amopo-engine/amopo/trainer"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/stretchr/testify/require"
 )
 
 // tinyConfig is the default run shrunk to seconds.
-func tinyConfig(t *testing.T) Config {
-	cfg := Defaults()
+func tinyConfig(t *testing.T) trainer.Config {
+	cfg := trainer.Defaults()
 	cfg.OutDir = t.TempDir()
 	cfg.Data.TrainSize, cfg.Data.EvalSize = 40, 8
-	cfg.OnPolicy = OnPolicyConfig{Prompts: 6, Samples: 2, Temperature: 1.5, MaxNewTokens: 8}
+	cfg.OnPolicy = trainer.OnPolicyConfig{Prompts: 6, Samples: 2, Temperature: 1.5, MaxNewTokens: 8}
 	cfg.SFT.Steps, cfg.SFT.BatchSize = 4, 8
 	cfg.Pref.Steps, cfg.Pref.BatchSize, cfg.Pref.GradAccum = 3, 2, 2
 	cfg.LogEvery, cfg.CheckpointEvery = 1, 2
@@ -88,7 +89,7 @@ func TestTrainEndToEndAtATinySize(t *testing.T) {
 	outs, err := llm.Generate(toyBackend(t), ctx, mcfg, prompts).MaxNewTokens(32).EOS(data.ByteEOS).PadID(data.BytePad).Done()
 	require.NoError(t, err)
 	for i, ids := range outs {
-		require.Equal(t, want[i], decodeUntilEOS(data.ByteTokenizer{}, ids), "answer %d", i)
+		require.Equal(t, want[i], trainer.DecodeUntilEOS(data.ByteTokenizer{}, ids), "answer %d", i)
 	}
 	rows := losses(t, filepath.Join(cfg.OutDir, "metrics.jsonl"))
 	require.Len(t, rows, 4+3)
@@ -108,20 +109,20 @@ func TestTrainEndToEndAtATinySize(t *testing.T) {
 func TestResumeMidPreferenceReusesOnPolicyPairs(t *testing.T) {
 	cfg := tinyConfig(t)
 	cfg.Data.GeneratorPairs = 2
-	cfg.OnPolicy = OnPolicyConfig{Prompts: 12, Samples: 3, Temperature: 1.5, MaxNewTokens: 8}
+	cfg.OnPolicy = trainer.OnPolicyConfig{Prompts: 12, Samples: 3, Temperature: 1.5, MaxNewTokens: 8}
 	cfg.Pref.Steps, cfg.Pref.GradAccum, cfg.KeepCheckpoints = 4, 1, 3
 	var log bytes.Buffer
 	_, err := Train(cfg, &log)
 	require.NoError(t, err, log.String())
 	require.Contains(t, log.String(), "on-policy: ")
-	pairs, err := ReadPairs(filepath.Join(cfg.OutDir, "onpolicy-pairs.jsonl"))
+	pairs, err := trainer.ReadPairs(filepath.Join(cfg.OutDir, "onpolicy-pairs.jsonl"))
 	require.NoError(t, err)
 	require.GreaterOrEqual(t, len(pairs), 2, "the sampled answers of an early model differ: pairs, not ties")
 	want := losses(t, filepath.Join(cfg.OutDir, "metrics.jsonl"))
 	require.Contains(t, want, "preference/4")
-	wantRows := metricRows(t, readFile(t, filepath.Join(cfg.OutDir, "metrics.jsonl")))
+	wantRows := rowsWithoutTimings(t, filepath.Join(cfg.OutDir, "metrics.jsonl"))
 
-	require.NoError(t, os.WriteFile(filepath.Join(cfg.OutDir, "checkpoints", "LATEST"), []byte(checkpointName("preference", 2)+"\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(cfg.OutDir, "checkpoints", "LATEST"), []byte(checkpointAt(t, cfg.OutDir, "preference", 2)+"\n"), 0o644))
 	cfg.Resume = true
 	log.Reset()
 	_, err = Train(cfg, &log)
@@ -132,40 +133,32 @@ func TestResumeMidPreferenceReusesOnPolicyPairs(t *testing.T) {
 	require.Equal(t, want, losses(t, filepath.Join(cfg.OutDir, "metrics.jsonl")))
 	// Every row, the judge rows included (timings aside): the after-SFT judge row, written
 	// before the checkpoint, stays.
-	require.Equal(t, wantRows, metricRows(t, readFile(t, filepath.Join(cfg.OutDir, "metrics.jsonl"))))
+	require.Equal(t, wantRows, rowsWithoutTimings(t, filepath.Join(cfg.OutDir, "metrics.jsonl")),
+		"every row, every value, as the straight run's")
 }
 
-func TestConfigFileAndFlags(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "run.yaml")
-	require.NoError(t, os.WriteFile(path, []byte("seed: 7\npreference:\n  steps: 12\n  optimizer:\n    lr: 0.001\n    warmup_steps: 3\nloss:\n  name: simpo\n  weights: [1, 2]\n"), 0o644))
-	cfg := Defaults()
-	require.NoError(t, LoadConfig(path, &cfg))
-	require.Equal(t, uint64(7), cfg.Seed)
-	require.Equal(t, 12, cfg.Pref.Steps)
-	require.Equal(t, 0.001, cfg.Pref.Optimizer.LR)
-	require.Equal(t, 3, cfg.Pref.Optimizer.WarmupSteps, "snake_case keys in YAML too")
-	require.Equal(t, Defaults().Pref.BatchSize, cfg.Pref.BatchSize, "keys the file leaves out keep their defaults")
-	fs := flag.NewFlagSet("t", flag.ContinueOnError)
-	BindFlags(fs, &cfg)
-	require.NoError(t, fs.Parse([]string{"--preference.steps", "30", "--loss.gamma", "0", "--loss.authors_code",
-		"--data.train", "a.jsonl,b.jsonl"}))
-	require.Equal(t, 30, cfg.Pref.Steps, "flags override the file")
-	require.NotNil(t, cfg.Loss.Gamma)
-	require.Equal(t, 0.0, *cfg.Loss.Gamma)
-	require.True(t, cfg.Loss.AuthorsCode)
-	require.Equal(t, []string{"a.jsonl", "b.jsonl"}, cfg.Data.Train)
+// TestDPOReferencesSurviveResume: DPO's reference log-probs are the SFT model's, computed
+// once and saved; a run resumed mid-preference (its model no longer the SFT one) reads
+// them back and logs what the straight run logged.
+func TestDPOReferencesSurviveResume(t *testing.T) {
+	cfg := tinyConfig(t)
+	cfg.Loss.Name, cfg.OnPolicy.Prompts = "dpo", 0
+	cfg.Pref.Steps, cfg.Pref.GradAccum, cfg.KeepCheckpoints = 4, 1, 3
+	var log bytes.Buffer
+	_, err := Train(cfg, &log)
+	require.NoError(t, err, log.String())
+	require.Contains(t, log.String(), "reference log-probs of")
+	want := stageRows(t, filepath.Join(cfg.OutDir, "metrics.jsonl"))
+	require.NotEmpty(t, want["preference/4"])
 
-	bad := filepath.Join(dir, "bad.json")
-	require.NoError(t, os.WriteFile(bad, []byte(`{"preference": {"stepz": 3}}`), 0o644))
-	require.ErrorContains(t, LoadConfig(bad, &cfg), `bad.json: json: unknown field "stepz"`)
-	cfg = Defaults()
-	cfg.Data.MaxPromptLength = cfg.Data.MaxLength
-	require.ErrorContains(t, cfg.Validate(), "max_prompt_length")
-	def := Defaults()
-	p, err := def.LossParams([]string{"a", "b"})
-	require.NoError(t, err)
-	require.Equal(t, 0.8, p.Beta)
+	require.NoError(t, os.WriteFile(filepath.Join(cfg.OutDir, "checkpoints", "LATEST"), []byte(checkpointAt(t, cfg.OutDir, "preference", 2)+"\n"), 0o644))
+	cfg.Resume = true
+	log.Reset()
+	_, err = Train(cfg, &log)
+	require.NoError(t, err, log.String())
+	require.Contains(t, log.String(), "[preference] 3/4")
+	require.NotContains(t, log.String(), "reference log-probs of", "read back, not recomputed with the trained model")
+	require.Equal(t, want, stageRows(t, filepath.Join(cfg.OutDir, "metrics.jsonl")))
 }
 
 // TestSafeExecutorDoesNotHang trains the tiny default model for enough steps to have
@@ -184,7 +177,7 @@ func TestSafeExecutorDoesNotHang(t *testing.T) {
 	case err := <-done:
 		require.NoError(t, err)
 	case <-time.After(4 * time.Minute):
-		t.Fatalf("training hung on backend %q:\n%s", SafeGoConfig, log.String())
+		t.Fatalf("training hung on backend %q:\n%s", backend.SafeGoConfig, log.String())
 	}
 }
 
@@ -201,8 +194,8 @@ func TestTruncationNote(t *testing.T) {
 		enc, err := data.NewEncoder(data.EncodeConfig{Tokenizer: tok, Chat: data.UserTurn(tok.ApplyChatTemplate),
 			Templates: task.Templates(), MaxLength: c.maxLen, MaxPromptLength: c.maxPrompt, EOS: tok.EOS(), AddBOS: true, BOS: tok.BOS()})
 		require.NoError(t, err)
-		note, err := truncationNote(enc, []data.Example{{PromptTruncated: c.want != ""}, {}}, items,
-			DataConfig{MaxLength: c.maxLen, MaxPromptLength: c.maxPrompt})
+		note, err := truncationNote(enc, []data.Example{{PromptTruncated: c.want != ""}, {}}, Prompts(items),
+			&Plan{MaxLength: c.maxLen, MaxPromptLength: c.maxPrompt})
 		require.NoError(t, err)
 		if c.want == "" {
 			require.Empty(t, note)
@@ -211,16 +204,4 @@ func TestTruncationNote(t *testing.T) {
 		require.Contains(t, note, c.want)
 		require.Contains(t, note, "50% of training pairs had the prompt cut")
 	}
-}
-
-// TestShippedConfigs: the config files that docs point to load over the defaults, change
-// what they say and validate.
-func TestShippedConfigs(t *testing.T) {
-	cfg := Defaults()
-	require.NoError(t, LoadConfig("../cmd/train/full-prompts.yaml", &cfg))
-	require.NoError(t, cfg.Validate())
-	require.Equal(t, 130, cfg.Data.MaxLength)
-	require.Equal(t, 96, cfg.Data.MaxPromptLength)
-	require.InDelta(t, 1e-3, cfg.Pref.Optimizer.LR, 1e-12)
-	require.Equal(t, Defaults().SFT, cfg.SFT, "the rest stays the default")
 }

@@ -1,4 +1,4 @@
-package trainer
+package recipe
 
 import (
 	"fmt"
@@ -8,23 +8,15 @@ import (
 
 	"github.com/amopo-engine/amopo/data"
 	"github.com/amopo-engine/amopo/data/task"
-	"github.com/amopo-engine/amopo/gomlx/llm"
-	"github.com/gomlx/gomlx/backends"
-	"github.com/gomlx/gomlx/pkg/ml/context"
 )
 
 // JudgeScores are the mean program-judge scores (0-4) per dimension of greedy generations
 // on the held-out prompts of the built-in task.
 type JudgeScores map[string]float64
 
-// judgeEval generates greedily for every held-out item under the general template and
-// scores the answers with the task's judges: the means and each item's scores.
-func judgeEval(backend backends.Backend, ctx *context.Context, cfg *llm.Config, enc *data.Encoder,
-	tok data.ByteTokenizer, items []task.Item, maxNew int) (JudgeScores, []data.Scores, []string, error) {
-	answers, err := Answers(backend, ctx, cfg, enc, tok, items, Sampling{MaxNewTokens: maxNew})
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("judge eval: %w", err)
-	}
+// JudgeAnswers scores answers to the held-out items with the task's judges: the mean
+// per dimension and each item's scores.
+func JudgeAnswers(items []task.Item, answers []string) (JudgeScores, []data.Scores) {
 	scores := JudgeScores{}
 	per := make([]data.Scores, len(answers))
 	for i, text := range answers {
@@ -33,7 +25,7 @@ func judgeEval(backend backends.Backend, ctx *context.Context, cfg *llm.Config, 
 			scores[dim] += s / float64(len(items))
 		}
 	}
-	return scores, per, answers, nil
+	return scores, per
 }
 
 // PairedChange is the mean per-item change of a dimension's score from before to after,
@@ -88,15 +80,5 @@ func printJudgeTable(w io.Writer, dims []string, names []string, rows []JudgeSco
 	fmt.Fprintln(w, strings.Repeat("-", 24+13*len(names)))
 }
 
-func decodeUntilEOS(tok data.ByteTokenizer, ids []int32) string {
-	var out []int
-	for _, id := range ids {
-		if int(id) == tok.EOS() {
-			break
-		}
-		if int(id) < 256 { // bytes only: BOS/pad ids decode to nothing
-			out = append(out, int(id))
-		}
-	}
-	return tok.Decode(out)
-}
+// judgeDimensions are the dimensions the built-in task's judges score.
+func judgeDimensions() []string { return task.Dimensions() }

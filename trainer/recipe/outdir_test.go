@@ -1,4 +1,4 @@
-package trainer
+package recipe
 
 import (
 	"bytes"
@@ -25,5 +25,5 @@ func TestResumeInACopiedOutDir(t *testing.T) {
 	log.Reset()
 	_, err = Train(cfg, &log)
 	require.NoError(t, err, log.String())
-	require.Contains(t, log.String(), "resuming from "+filepath.Join(copied, checkpointsDir, checkpointName("preference", 2)))
+	require.Contains(t, log.String(), "resuming from "+filepath.Join(copied, "checkpoints", checkpointAt(t, copied, "preference", 2)))
 }

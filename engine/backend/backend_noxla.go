@@ -1,6 +1,6 @@
 //go:build !(cgo && ((linux && amd64) || darwin) && !noxla)
 
-package trainer
+package backend
 
 import "github.com/gomlx/gomlx/backends"
 

@@ -1,4 +1,4 @@
-package trainer
+package backend
 
 import (
 	"slices"
@@ -42,7 +42,7 @@ func TestXLAClientOptionsFromJAXVariables(t *testing.T) {
 
 func TestNewBackendXLAWithClientOptions(t *testing.T) {
 	t.Setenv("XLA_PYTHON_CLIENT_PREALLOCATE", "maybe")
-	_, err := NewBackend("xla:cuda")
+	_, err := New("xla:cuda")
 	require.Error(t, err)
 	if !xlaBuiltIn() {
 		require.ErrorContains(t, err, "built without XLA")
@@ -54,6 +54,6 @@ func TestNewBackendXLAWithClientOptions(t *testing.T) {
 	// plugin is found, and never download one.
 	t.Setenv("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
 	t.Setenv("PJRT_PLUGIN_LIBRARY_PATH", t.TempDir())
-	_, err = NewBackend("xla:cuda")
+	_, err = New("xla:cuda")
 	require.ErrorContains(t, err, "install a PJRT CUDA plugin")
 }

@@ -1,10 +1,11 @@
-package trainer
+package recipe
 
 import (
 	"path/filepath"
 	"testing"
 
 	"github.com/amopo-engine/amopo/data/task"
+	"github.com/amopo-engine/amopo/trainer"
 	"github.com/stretchr/testify/require"
 )
 
@@ -44,8 +45,8 @@ func TestOnPolicyPairs(t *testing.T) {
 	// (what --resume trains on).
 	pairs[1].Chosen.Text += "\xe2\x82"
 	path := filepath.Join(t.TempDir(), "onpolicy-pairs.jsonl")
-	require.NoError(t, WritePairs(path, pairs))
-	back, err := ReadPairs(path)
+	require.NoError(t, trainer.WritePairs(path, pairs))
+	back, err := trainer.ReadPairs(path)
 	require.NoError(t, err)
 	require.Len(t, back, len(pairs))
 	for i := range pairs {
@@ -53,7 +54,7 @@ func TestOnPolicyPairs(t *testing.T) {
 		require.Equal(t, pairs[i].Chosen, back[i].Chosen)
 		require.Equal(t, pairs[i].Rejected, back[i].Rejected)
 	}
-	_, err = ReadPairs(filepath.Join(t.TempDir(), "none.jsonl"))
+	_, err = trainer.ReadPairs(filepath.Join(t.TempDir(), "none.jsonl"))
 	require.Error(t, err)
 }
 

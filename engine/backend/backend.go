@@ -1,4 +1,14 @@
-package trainer
+// Package backend picks the GoMLX backend of a --backend value: GoMLX's pure-Go one
+// (safe configuration), XLA through a PJRT plugin (never downloaded; JAX's memory
+// variables), or any other registered backend.
+//
+// # Registration
+//
+// As in GoMLX, backends register themselves when their package is imported, and the main
+// program chooses which are built in: the pure-Go and XLA backends come with this
+// package; the engine's WebGPU backend (package engine) registers as "webgpu" when a
+// command imports it (cmd/train, cmd/experiment and cmd/bench do, where cgo is on).
+package backend
 
 import (
 	"fmt"
@@ -15,17 +25,17 @@ import (
 // and a test trains long enough to catch a hang.
 const SafeGoConfig = "go:ops_sequential"
 
-// NewBackend returns the backend of a --backend value:
+// New returns the backend of a --backend value:
 //
 //	go, go:...        GoMLX's pure-Go backend ("go" means SafeGoConfig)
 //	xla, xla:cuda     XLA through a PJRT plugin found via PJRT_PLUGIN_LIBRARY_PATH
 //	xla:/abs/path.so  XLA with that plugin file
-//	webgpu            the WebGPU backend (where built in)
+//	webgpu            the WebGPU backend (where the program imports package engine)
 //
 // An empty name takes $GOMLX_BACKEND, else "go". It never downloads anything: a missing
 // XLA plugin is an error that says what to install. The XLA client's memory settings come
 // from JAX's variables (XLA_PYTHON_CLIENT_PREALLOCATE, ..., see xla_options.go).
-func NewBackend(name string) (backend backends.Backend, err error) {
+func New(name string) (backend backends.Backend, err error) {
 	if name == "" {
 		name = os.Getenv("GOMLX_BACKEND")
 	}
@@ -95,4 +105,12 @@ func xlaHint(kind string) string {
 	return "; to run on a CUDA GPU, install a PJRT CUDA plugin (e.g. the JAX CUDA plugin: pip install jax[cuda13]) " +
 		"and pass its path, --backend xla:/abs/path/xla_cuda_plugin.so, or set PJRT_PLUGIN_LIBRARY_PATH to its folder; " +
 		"put its nvidia/*/lib folders on LD_LIBRARY_PATH and set XLA_FLAGS=--xla_gpu_cuda_data_dir=<CUDA dir with nvvm/libdevice>"
+}
+
+// IsPureGo reports whether a --backend value (empty: $GOMLX_BACKEND) is the pure-Go one.
+func IsPureGo(backend string) bool {
+	if backend == "" {
+		backend = os.Getenv("GOMLX_BACKEND")
+	}
+	return backend == "" || backend == "go" || strings.HasPrefix(backend, "go:")
 }
