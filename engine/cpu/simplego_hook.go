@@ -48,6 +48,16 @@ func Install() error {
 	return installErr
 }
 
+// Uninstall puts GoMLX's own DotGeneral executor back (cmd/bench measures both in one
+// run); Install after it does nothing: the hook is installed once per process. Call it
+// only while no graph is executing.
+func Uninstall() {
+	if installed.Load() {
+		nodeExecutors[backends.OpTypeDotGeneral] = gomlxDotGeneral
+		installed.Store(false)
+	}
+}
+
 // Installed reports whether the fast DotGeneral is simplego's executor.
 func Installed() bool { return installed.Load() }
 
