@@ -11,6 +11,7 @@ import (
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/backends/simplego"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	"github.com/gomlx/gomlx/pkg/core/dtypes/bfloat16"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 )
 
@@ -54,6 +55,7 @@ func Install() error {
 func Uninstall() {
 	if installed.Load() {
 		nodeExecutors[backends.OpTypeDotGeneral] = gomlxDotGeneral
+		nodeExecutors[backends.OpTypeErf] = gomlxErf
 		installed.Store(false)
 	}
 }
@@ -77,8 +79,12 @@ func install() error {
 		return fmt.Errorf("cpu: simplego.Node has no shape/data fields of the expected types (GoMLX is not v0.26?)")
 	}
 	nodeShapeOffset, nodeDataOffset = shapeField.Offset, dataField.Offset
-	gomlxDotGeneral = original
+	if nodeExecutors[backends.OpTypeErf] == nil {
+		return fmt.Errorf("cpu: simplego has no Erf executor to replace (GoMLX is not v0.26?)")
+	}
+	gomlxDotGeneral, gomlxErf = original, nodeExecutors[backends.OpTypeErf]
 	nodeExecutors[backends.OpTypeDotGeneral] = execDotGeneral
+	nodeExecutors[backends.OpTypeErf] = execErf
 	return nil
 }
 
@@ -86,7 +92,7 @@ func install() error {
 // else (and a node it cannot read) through GoMLX's own.
 func execDotGeneral(backend *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffer, inputsOwned []bool) (*simplego.Buffer, error) {
 	outShape := *(*shapes.Shape)(unsafe.Add(unsafe.Pointer(node), nodeShapeOffset))
-	if outShape.DType != dtypes.Float32 || len(inputs) != 2 {
+	if (outShape.DType != dtypes.Float32 && outShape.DType != dtypes.BFloat16) || len(inputs) != 2 {
 		return gomlxDotGeneral(backend, node, inputs, inputsOwned)
 	}
 	data := *(*any)(unsafe.Add(unsafe.Pointer(node), nodeDataOffset))
@@ -104,8 +110,14 @@ func execDotGeneral(backend *simplego.Backend, node *simplego.Node, inputs []*si
 		if err != nil {
 			return nil, err
 		}
-		f32, ok := flat.([]float32)
-		if !ok || shape.DType != dtypes.Float32 {
+		var f32 []float32
+		switch x := flat.(type) {
+		case []float32:
+			f32 = x
+		case []bfloat16.BFloat16: // exact in f32; the product is rounded back below
+			f32 = bf16ToF32(x)
+		}
+		if f32 == nil || shape.DType != outShape.DType {
 			return gomlxDotGeneral(backend, node, inputs, inputsOwned)
 		}
 		operands[i] = operand{dims: shape.Dimensions, data: f32}
@@ -123,10 +135,29 @@ func execDotGeneral(backend *simplego.Backend, node *simplego.Node, inputs []*si
 	if err != nil {
 		return nil, err
 	}
-	p.C, p.LDC, p.CStride = flat.([]float32), p.N, p.M*p.N
+	p.LDC, p.CStride = p.N, p.M*p.N
+	if outShape.DType == dtypes.Float32 {
+		p.C = flat.([]float32)
+	} else {
+		p.C = make([]float32, outShape.Size())
+	}
 	batchMatMul(active, p, runtime.GOMAXPROCS(0))
+	if outShape.DType == dtypes.BFloat16 {
+		dst := flat.([]bfloat16.BFloat16)
+		for i, v := range p.C {
+			dst[i] = bfloat16.FromFloat32(v) // as simplego rounds its f32 accumulators
+		}
+	}
 	fastCalls.Add(1)
 	return out, nil
+}
+
+func bf16ToF32(x []bfloat16.BFloat16) []float32 {
+	out := make([]float32, len(x))
+	for i, v := range x {
+		out[i] = v.Float32()
+	}
+	return out
 }
 
 // dotAxes are the axes of simplego's dotGeneralNodeData.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	"github.com/gomlx/gomlx/pkg/core/dtypes/bfloat16"
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 )
@@ -164,19 +165,26 @@ func TestGraphDotGeneralUsesFastPath(t *testing.T) {
 	}
 }
 
-// TestGraphDotGeneralBF16FallsBack: bfloat16 DotGenerals go to GoMLX's own executor (the
-// counter stays) and still compute the product.
-func TestGraphDotGeneralBF16FallsBack(t *testing.T) {
+// TestGraphDotGeneralBF16 : bfloat16 DotGenerals take the fast path too (f32 GEMM, the
+// product rounded to bf16 as simplego does) and match the float64 product of the
+// bf16-rounded inputs to bf16's precision.
+func TestGraphDotGeneralBF16(t *testing.T) {
 	backend, err := backends.NewWithConfig("go")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer backend.Finalize()
 	rng := rand.New(rand.NewPCG(9, 10))
-	c := dotCases[0]
+	c := dotCases[4] // batched attention
 	lhs, rhs := randomFlat(rng, c.lhsDims), randomFlat(rng, c.rhsDims)
+	for _, x := range [][]float32{lhs, rhs} { // the inputs as bf16 sees them
+		for i, v := range x {
+			x[i] = bfloat16.FromFloat32(v).Float32()
+		}
+	}
 	exec, err := graph.NewExec(backend, func(x, y *graph.Node) *graph.Node {
-		p := graph.MatMul(graph.ConvertDType(x, dtypes.BFloat16), graph.ConvertDType(y, dtypes.BFloat16))
+		p := graph.DotGeneral(graph.ConvertDType(x, dtypes.BFloat16), c.lhsContract, c.lhsBatch,
+			graph.ConvertDType(y, dtypes.BFloat16), c.rhsContract, c.rhsBatch)
 		return graph.ConvertDType(p, dtypes.Float32)
 	})
 	if err != nil {
@@ -188,16 +196,91 @@ func TestGraphDotGeneralBF16FallsBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if calls := FastCalls() - before; calls != 0 {
-		t.Fatalf("a bf16 DotGeneral went through the f32 fast path %d times", calls)
+	if calls := FastCalls() - before; calls != 1 {
+		t.Fatalf("the fast DotGeneral ran %d times for a bf16 product, want 1", calls)
 	}
 	got := tensors.MustCopyFlatData[float32](outs[0])
 	want, scale := referenceDotGeneral(c, lhs, rhs)
 	for i := range got {
-		// bf16 keeps 8 bits: inputs rounded (2^-8 relative each) and the result rounded.
-		if d := math.Abs(float64(got[i]) - want[i]); d > 0.02*scale[i]+0.01*math.Abs(want[i]) {
+		// f32 accumulation, then truncation to bf16's 8 significant bits (2^-7 relative).
+		if d := math.Abs(float64(got[i]) - want[i]); d > math.Pow(2, -7)*math.Abs(want[i])+1e-5*scale[i] {
 			t.Fatalf("out[%d] = %g, want %g", i, got[i], want[i])
 		}
+	}
+}
+
+// TestGraphDotGeneralFloat64FallsBack: float64 DotGenerals go to GoMLX's executor (the
+// counter stays) and still compute the product.
+func TestGraphDotGeneralFloat64FallsBack(t *testing.T) {
+	backend, err := backends.NewWithConfig("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer backend.Finalize()
+	rng := rand.New(rand.NewPCG(11, 12))
+	c := dotCases[2]
+	lhs, rhs := randomFlat(rng, c.lhsDims), randomFlat(rng, c.rhsDims)
+	exec, err := graph.NewExec(backend, func(x, y *graph.Node) *graph.Node {
+		p := graph.DotGeneral(graph.ConvertDType(x, dtypes.Float64), c.lhsContract, c.lhsBatch,
+			graph.ConvertDType(y, dtypes.Float64), c.rhsContract, c.rhsBatch)
+		return p
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer exec.Finalize()
+	before := FastCalls()
+	outs, err := exec.Exec(tensors.FromFlatDataAndDimensions(lhs, c.lhsDims...), tensors.FromFlatDataAndDimensions(rhs, c.rhsDims...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if calls := FastCalls() - before; calls != 0 {
+		t.Fatalf("a float64 DotGeneral went through the f32 fast path %d times", calls)
+	}
+	got := tensors.MustCopyFlatData[float64](outs[0])
+	want, scale := referenceDotGeneral(c, lhs, rhs)
+	for i := range got {
+		if d := math.Abs(got[i] - want[i]); d > 1e-12*scale[i] {
+			t.Fatalf("out[%d] = %g, want %g", i, got[i], want[i])
+		}
+	}
+}
+
+// TestGraphErf: the Erf executor computes math.Erf per element, for f32 and f64, also
+// for inputs large enough to be split over the cores.
+func TestGraphErf(t *testing.T) {
+	backend, err := backends.NewWithConfig("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer backend.Finalize()
+	rng := rand.New(rand.NewPCG(13, 14))
+	x := randomFlat(rng, []int{3*erfChunk + 5})
+	for i := range x {
+		x[i] *= 3
+	}
+	for _, dtype := range []dtypes.DType{dtypes.Float32, dtypes.Float64} {
+		exec, err := graph.NewExec(backend, func(v *graph.Node) *graph.Node {
+			return graph.ConvertDType(graph.Erf(graph.ConvertDType(v, dtype)), dtypes.Float64)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		outs, err := exec.Exec(tensors.FromFlatDataAndDimensions(x, len(x)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := tensors.MustCopyFlatData[float64](outs[0])
+		for i, v := range x {
+			want := math.Erf(float64(v))
+			if dtype == dtypes.Float32 {
+				want = float64(float32(want))
+			}
+			if got[i] != want {
+				t.Fatalf("%s: erf(%g) = %g, want %g", dtype, v, got[i], want)
+			}
+		}
+		exec.Finalize()
 	}
 }
 
