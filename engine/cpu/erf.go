@@ -3,11 +3,10 @@ package cpu
 import (
 	"math"
 	"runtime"
-	"unsafe"
 
+	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/backends/simplego"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
-	"github.com/gomlx/gomlx/pkg/core/shapes"
 )
 
 // gomlxErf is simplego's Erf executor, kept for the dtypes execErf leaves to it.
@@ -22,7 +21,7 @@ const erfChunk = 1 << 14
 // deadlocks (platform facts, trap 3; its DotGeneral did the same, see execDotGeneral).
 // This one computes the same values, T(math.Erf(float64(x))), on goroutines of its own.
 func execErf(backend *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffer, inputsOwned []bool) (*simplego.Buffer, error) {
-	outShape := *(*shapes.Shape)(unsafe.Add(unsafe.Pointer(node), nodeShapeOffset))
+	outShape := nodeShape(node)
 	if len(inputs) != 1 || (outShape.DType != dtypes.Float32 && outShape.DType != dtypes.Float64) {
 		return gomlxErf(backend, node, inputs, inputsOwned)
 	}
@@ -44,6 +43,7 @@ func execErf(backend *simplego.Backend, node *simplego.Node, inputs []*simplego.
 		_ = backend.BufferFinalize(out)
 		return gomlxErf(backend, node, inputs, inputsOwned)
 	}
+	calls[backends.OpTypeErf].Add(1)
 	return out, nil
 }
 

@@ -24,79 +24,130 @@ type executor = func(backend *simplego.Backend, node *simplego.Node, inputs []*s
 var nodeExecutors [backends.OpTypeLast]executor
 
 var (
-	installOnce sync.Once
-	installErr  error
-	installed   atomic.Bool
+	checkOnce sync.Once
+	checkErr  error
+	installMu sync.Mutex
+	installed atomic.Bool
 	// gomlxDotGeneral is the executor the hook replaced: it runs the dtypes the fast path
-	// does not (bf16 and the others).
+	// does not (float64, integers).
 	gomlxDotGeneral executor
-	fastCalls       atomic.Int64
-	// nodeShapeOffset is where simplego.Node keeps its output shape.
-	nodeShapeOffset, nodeDataOffset uintptr
+	// nodeShapeOffset is where simplego.Node keeps its output shape, nodeDataOffset its
+	// op-specific data.
+	nodeShapeOffset, nodeDataOffset, nodeOpTypeOffset uintptr
+	// calls counts the ops each hook ran itself (not passed on to GoMLX's executor).
+	calls [backends.OpTypeLast]atomic.Int64
 )
+
+// hook is one replaced executor: ours, and where GoMLX's is kept.
+type hook struct {
+	op       backends.OpType
+	exec     executor
+	original *executor
+}
+
+// hooks lists the executors the package replaces.
+func hooks() []hook {
+	return []hook{
+		{backends.OpTypeDotGeneral, execDotGeneral, &gomlxDotGeneral},
+		{backends.OpTypeErf, execErf, &gomlxErf},
+		{backends.OpTypeReduceSum, execReduce, &gomlxReduceSum},
+		{backends.OpTypeReduceMax, execReduce, &gomlxReduceMax},
+		{backends.OpTypeAdd, execBinary, &gomlxAdd},
+		{backends.OpTypeSub, execBinary, &gomlxSub},
+		{backends.OpTypeMul, execBinary, &gomlxMul},
+		{backends.OpTypeDiv, execBinary, &gomlxDiv},
+		{backends.OpTypeExp, execExp, &gomlxExp},
+	}
+}
 
 func init() { _ = Install() }
 
-// Install makes the fast GEMM simplego's DotGeneral executor for float32 operands. It is
-// idempotent (importing the package already called it) and returns why it could not
-// install, leaving GoMLX's executor in place, if simplego's internals are not those of
-// GoMLX v0.26.
+// Install makes the package's executors simplego's (DotGeneral on the packed GEMM for
+// float32 and bfloat16; Erf, ReduceSum/Max, Add/Sub/Mul/Div and Exp for float32 on every
+// core). Importing the package already called it; calling it again does nothing, or
+// re-installs after Uninstall. It returns why it could not install, leaving GoMLX's
+// executors in place, if simplego's internals are not those of GoMLX v0.26.
 func Install() error {
-	installOnce.Do(func() {
-		installErr = install()
-		installed.Store(installErr == nil)
-	})
-	return installErr
+	checkOnce.Do(func() { checkErr = check() })
+	if checkErr != nil {
+		return checkErr
+	}
+	installMu.Lock()
+	defer installMu.Unlock()
+	if !installed.Load() {
+		for _, h := range hooks() {
+			nodeExecutors[h.op] = h.exec
+		}
+		installed.Store(true)
+	}
+	return nil
 }
 
-// Uninstall puts GoMLX's own DotGeneral executor back (cmd/bench measures both in one
-// run); Install after it does nothing: the hook is installed once per process. Call it
-// only while no graph is executing.
+// Uninstall puts GoMLX's own executors back (cmd/bench measures both in one run; tests
+// compare with them). Call it only while no graph is executing.
 func Uninstall() {
+	installMu.Lock()
+	defer installMu.Unlock()
 	if installed.Load() {
-		nodeExecutors[backends.OpTypeDotGeneral] = gomlxDotGeneral
-		nodeExecutors[backends.OpTypeErf] = gomlxErf
+		for _, h := range hooks() {
+			nodeExecutors[h.op] = *h.original
+		}
 		installed.Store(false)
 	}
 }
 
-// Installed reports whether the fast DotGeneral is simplego's executor.
+// Installed reports whether the package's executors are simplego's.
 func Installed() bool { return installed.Load() }
 
 // FastCalls is the number of DotGeneral ops the fast path has run (a test compares it
 // before and after a graph to know its matmuls went through the hook).
-func FastCalls() int64 { return fastCalls.Load() }
+func FastCalls() int64 { return calls[backends.OpTypeDotGeneral].Load() }
 
-func install() error {
-	original := nodeExecutors[backends.OpTypeDotGeneral]
-	if original == nil {
-		return fmt.Errorf("cpu: simplego has no DotGeneral executor to replace (GoMLX is not v0.26?)")
-	}
+// OpCalls is the number of ops of a type the package's executors ran themselves.
+func OpCalls(op backends.OpType) int64 { return calls[op].Load() }
+
+// check finds simplego's executors and the Node fields the hooks read, and keeps
+// GoMLX's executors.
+func check() error {
 	nodeType := reflect.TypeOf(simplego.Node{})
 	shapeField, ok1 := nodeType.FieldByName("shape")
 	dataField, ok2 := nodeType.FieldByName("data")
-	if !ok1 || !ok2 || shapeField.Type != reflect.TypeOf(shapes.Shape{}) || dataField.Type.Kind() != reflect.Interface {
-		return fmt.Errorf("cpu: simplego.Node has no shape/data fields of the expected types (GoMLX is not v0.26?)")
+	opField, ok3 := nodeType.FieldByName("opType")
+	if !ok1 || !ok2 || !ok3 || shapeField.Type != reflect.TypeOf(shapes.Shape{}) || dataField.Type.Kind() != reflect.Interface ||
+		opField.Type != reflect.TypeOf(backends.OpType(0)) {
+		return fmt.Errorf("cpu: simplego.Node has no shape/data/opType fields of the expected types (GoMLX is not v0.26?)")
 	}
-	nodeShapeOffset, nodeDataOffset = shapeField.Offset, dataField.Offset
-	if nodeExecutors[backends.OpTypeErf] == nil {
-		return fmt.Errorf("cpu: simplego has no Erf executor to replace (GoMLX is not v0.26?)")
+	nodeShapeOffset, nodeDataOffset, nodeOpTypeOffset = shapeField.Offset, dataField.Offset, opField.Offset
+	for _, h := range hooks() {
+		if nodeExecutors[h.op] == nil {
+			return fmt.Errorf("cpu: simplego has no %s executor to replace (GoMLX is not v0.26?)", h.op)
+		}
+		*h.original = nodeExecutors[h.op]
 	}
-	gomlxDotGeneral, gomlxErf = original, nodeExecutors[backends.OpTypeErf]
-	nodeExecutors[backends.OpTypeDotGeneral] = execDotGeneral
-	nodeExecutors[backends.OpTypeErf] = execErf
 	return nil
+}
+
+// nodeShape is a node's output shape, nodeData its op-specific data.
+func nodeShape(node *simplego.Node) shapes.Shape {
+	return *(*shapes.Shape)(unsafe.Add(unsafe.Pointer(node), nodeShapeOffset))
+}
+
+func nodeOpType(node *simplego.Node) backends.OpType {
+	return *(*backends.OpType)(unsafe.Add(unsafe.Pointer(node), nodeOpTypeOffset))
+}
+
+func nodeData(node *simplego.Node) any {
+	return *(*any)(unsafe.Add(unsafe.Pointer(node), nodeDataOffset))
 }
 
 // execDotGeneral is the hooked executor: float32 through the packed GEMM, everything
 // else (and a node it cannot read) through GoMLX's own.
 func execDotGeneral(backend *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffer, inputsOwned []bool) (*simplego.Buffer, error) {
-	outShape := *(*shapes.Shape)(unsafe.Add(unsafe.Pointer(node), nodeShapeOffset))
+	outShape := nodeShape(node)
 	if (outShape.DType != dtypes.Float32 && outShape.DType != dtypes.BFloat16) || len(inputs) != 2 {
 		return gomlxDotGeneral(backend, node, inputs, inputsOwned)
 	}
-	data := *(*any)(unsafe.Add(unsafe.Pointer(node), nodeDataOffset))
-	axes, err := readDotAxes(data)
+	axes, err := readDotAxes(nodeData(node))
 	if err != nil {
 		return nil, err
 	}
@@ -148,7 +199,7 @@ func execDotGeneral(backend *simplego.Backend, node *simplego.Node, inputs []*si
 			dst[i] = bfloat16.FromFloat32(v) // as simplego rounds its f32 accumulators
 		}
 	}
-	fastCalls.Add(1)
+	calls[backends.OpTypeDotGeneral].Add(1)
 	return out, nil
 }
 
