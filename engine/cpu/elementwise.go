@@ -11,7 +11,8 @@ import (
 )
 
 // GoMLX's executors for the ops of this file, for the cases these leave to them.
-var gomlxReduceSum, gomlxReduceMax, gomlxAdd, gomlxSub, gomlxMul, gomlxDiv, gomlxExp executor
+var gomlxReduceSum, gomlxReduceMax, gomlxAdd, gomlxSub, gomlxMul, gomlxDiv, gomlxExp,
+	gomlxBroadcastInDim, gomlxLogistic executor
 
 // elementChunk is the number of elements per parallel task of element-wise ops: below
 // it (or two of it), an op runs on the calling goroutine.
@@ -115,38 +116,126 @@ func execBinary(backend *simplego.Backend, node *simplego.Node, inputs []*simple
 	if err != nil {
 		return nil, err
 	}
-	inner := 1
+	forRows(outDims, strides[:], func(row []int, offsets []int, inner []int) {
+		binaryRow(op, dst[row[0]:row[1]], flats[0][offsets[0]:], inner[0], flats[1][offsets[1]:], inner[1])
+	})
+	calls[op].Add(1)
+	return out, nil
+}
+
+// forRows cuts an output of dimensions outDims into rows along its last axis and calls
+// fn for each with the row's span [start, end) in the output, each operand's offset (from
+// its per-axis strides, 0 on broadcast axes) and its stride along the row; rows are
+// shared out over the cores when there are enough elements.
+func forRows(outDims []int, strides [][]int, fn func(row, offsets, inner []int)) {
+	rank := len(outDims)
+	size, innerLen := 1, 1
+	for _, d := range outDims {
+		size *= d
+	}
 	if rank > 0 {
-		inner = outDims[rank-1]
+		innerLen = outDims[rank-1]
 	}
-	rows := len(dst) / max(inner, 1)
-	if inner == 0 || rows == 0 {
-		calls[op].Add(1)
-		return out, nil
+	if size == 0 {
+		return
 	}
-	rowsPerTask := max(1, elementChunk/inner)
+	rows := size / innerLen
+	inner := make([]int, len(strides))
+	for k := range strides {
+		if rank > 0 {
+			inner[k] = strides[k][rank-1]
+		}
+	}
+	rowsPerTask := max(1, elementChunk/innerLen)
 	workers := runtime.GOMAXPROCS(0)
-	if len(dst) < 2*elementChunk {
+	if size < 2*elementChunk {
 		workers = 1
 	}
 	parallelFor((rows+rowsPerTask-1)/rowsPerTask, workers, func(t int) {
+		offsets := make([]int, len(strides))
+		span := make([]int, 2)
 		for row := t * rowsPerTask; row < min((t+1)*rowsPerTask, rows); row++ {
-			lOff, rOff := 0, 0
+			clear(offsets)
 			rem := row
-			for a := rank - 2; a >= 0; a-- { // the row's offsets in each operand
+			for a := rank - 2; a >= 0; a-- { // the row's index along each axis
 				i := rem % outDims[a]
 				rem /= outDims[a]
-				lOff += i * strides[0][a]
-				rOff += i * strides[1][a]
+				for k := range strides {
+					offsets[k] += i * strides[k][a]
+				}
 			}
-			ls, rs := 0, 0
-			if rank > 0 {
-				ls, rs = strides[0][rank-1], strides[1][rank-1]
-			}
-			binaryRow(op, dst[row*inner:(row+1)*inner], flats[0][lOff:], ls, flats[1][rOff:], rs)
+			span[0], span[1] = row*innerLen, (row+1)*innerLen
+			fn(span, offsets, inner)
 		}
 	})
-	calls[op].Add(1)
+}
+
+// execBroadcastInDim broadcasts a float32 operand to the node's shape (data: the output
+// axis of each operand axis), row by row on every core: copies of simplego's values.
+func execBroadcastInDim(backend *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffer, inputsOwned []bool) (*simplego.Buffer, error) {
+	axes, isAxes := nodeData(node).([]int)
+	flats, dims, ok := float32Inputs(backend, inputs)
+	outDims := nodeShape(node).Dimensions
+	if !ok || !isAxes || len(flats) != 1 || nodeShape(node).DType != dtypes.Float32 || (len(flats[0]) > 1 && len(axes) != len(dims[0])) {
+		return gomlxBroadcastInDim(backend, node, inputs, inputsOwned)
+	}
+	strides := make([]int, len(outDims))
+	if len(flats[0]) > 1 {
+		step := 1
+		for i := len(axes) - 1; i >= 0; i-- {
+			a := axes[i]
+			if a < 0 || a >= len(outDims) || (dims[0][i] != outDims[a] && dims[0][i] != 1) {
+				return gomlxBroadcastInDim(backend, node, inputs, inputsOwned)
+			}
+			if dims[0][i] != 1 {
+				strides[a] = step
+			}
+			step *= dims[0][i]
+		}
+	}
+	out, dst, err := newFloat32Output(backend, node)
+	if err != nil {
+		return nil, err
+	}
+	src := flats[0]
+	forRows(outDims, [][]int{strides}, func(row, offsets, inner []int) {
+		d := dst[row[0]:row[1]]
+		if inner[0] == 1 {
+			copy(d, src[offsets[0]:offsets[0]+len(d)])
+			return
+		}
+		v := src[offsets[0]]
+		for i := range d {
+			d[i] = v
+		}
+	})
+	calls[backends.OpTypeBroadcastInDim].Add(1)
+	return out, nil
+}
+
+// execLogistic computes float32 Logistic with simplego's formula (1/(1+e^-x), or
+// e^x/(1+e^x) for x < 0, in float64) on every core.
+func execLogistic(backend *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffer, inputsOwned []bool) (*simplego.Buffer, error) {
+	flats, _, ok := float32Inputs(backend, inputs)
+	if !ok || len(flats) != 1 || nodeShape(node).DType != dtypes.Float32 {
+		return gomlxLogistic(backend, node, inputs, inputsOwned)
+	}
+	out, dst, err := newFloat32Output(backend, node)
+	if err != nil {
+		return nil, err
+	}
+	in := flats[0]
+	parallelChunks(len(dst), func(lo, hi int) {
+		for i, x := range in[lo:hi] {
+			if x >= 0 {
+				dst[lo+i] = float32(1.0 / (1.0 + math.Exp(-float64(x))))
+			} else {
+				e := math.Exp(float64(x))
+				dst[lo+i] = float32(e / (1.0 + e))
+			}
+		}
+	})
+	calls[backends.OpTypeLogistic].Add(1)
 	return out, nil
 }
 

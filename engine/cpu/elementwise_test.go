@@ -154,3 +154,48 @@ func TestExpMatchesGoMLX(t *testing.T) {
 		}
 	}
 }
+
+// TestBroadcastAndLogisticMatchGoMLX: BroadcastInDim (new leading, middle and trailing
+// axes, axes of size 1 widened, scalars) and Logistic (both branches of its formula) give
+// exactly GoMLX's values through the hook.
+func TestBroadcastAndLogisticMatchGoMLX(t *testing.T) {
+	rng := rand.New(rand.NewPCG(27, 28))
+	cases := []struct {
+		name string
+		x    hostTensor
+		op   backends.OpType
+		fn   func(x, _ *graph.Node) *graph.Node
+	}{
+		{"prefix", randomTensor(rng, 5, 7), backends.OpTypeBroadcastInDim,
+			func(x, _ *graph.Node) *graph.Node { return graph.BroadcastPrefix(x, 3, 2) }},
+		{"widen size-1 axes", randomTensor(rng, 4, 1, 9, 1), backends.OpTypeBroadcastInDim,
+			func(x, _ *graph.Node) *graph.Node { return graph.BroadcastToDims(x, 4, 3, 9, 2000) }},
+		{"expand middle and last", randomTensor(rng, 6, 5), backends.OpTypeBroadcastInDim,
+			func(x, _ *graph.Node) *graph.Node { return graph.ExpandAndBroadcast(x, []int{6, 3000, 5, 4}, []int{1, 3}) }},
+		{"scalar", randomTensor(rng), backends.OpTypeBroadcastInDim,
+			func(x, _ *graph.Node) *graph.Node { return graph.BroadcastToDims(graph.Reshape(x, 1, 1), 300, 301) }},
+		{"logistic", func() hostTensor {
+			h := randomTensor(rng, 3, 40000)
+			for i := range h.flat {
+				h.flat[i] = (h.flat[i] - 1.5) * 20 // both signs, saturating ends
+			}
+			return h
+		}(), backends.OpTypeLogistic, func(x, _ *graph.Node) *graph.Node { return graph.Logistic(x) }},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			want, got, ran := runBoth(t, c.op, c.fn, c.x, zero)
+			if ran < 1 {
+				t.Fatalf("the hook ran no %s op", c.op)
+			}
+			if len(got) != len(want) {
+				t.Fatalf("%d values, GoMLX %d", len(got), len(want))
+			}
+			for i := range want {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("out[%d] = %g, GoMLX %g", i, got[i], want[i])
+				}
+			}
+		})
+	}
+}
