@@ -171,7 +171,9 @@ func TestBroadcastAndLogisticMatchGoMLX(t *testing.T) {
 		{"widen size-1 axes", randomTensor(rng, 4, 1, 9, 1), backends.OpTypeBroadcastInDim,
 			func(x, _ *graph.Node) *graph.Node { return graph.BroadcastToDims(x, 4, 3, 9, 2000) }},
 		{"expand middle and last", randomTensor(rng, 6, 5), backends.OpTypeBroadcastInDim,
-			func(x, _ *graph.Node) *graph.Node { return graph.ExpandAndBroadcast(x, []int{6, 3000, 5, 4}, []int{1, 3}) }},
+			func(x, _ *graph.Node) *graph.Node {
+				return graph.ExpandAndBroadcast(x, []int{6, 3000, 5, 4}, []int{1, 3})
+			}},
 		{"scalar", randomTensor(rng), backends.OpTypeBroadcastInDim,
 			func(x, _ *graph.Node) *graph.Node { return graph.BroadcastToDims(graph.Reshape(x, 1, 1), 300, 301) }},
 		{"logistic", func() hostTensor {
