@@ -40,7 +40,7 @@ def torch_step(preset, vocab):
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "unknown CPU")
 lines = [f"Measured {datetime.date.today()} by `sudo bash cmd/bench/cpu_peer.sh` on {cpu} ({os.cpu_count()} CPUs), "
          "all in one run, every peer on 2 threads; B = 2 pairs x 2K = 8 sequences x 64 tokens. The machine is shared "
-         "with other jobs, so compare within a row. Engine: the pure-Go backend with engine/cpu's GEMM; "
+         "with other jobs (load: the 1-minute load average when the row started; 2 means the cores were full), so compare within a row. Engine: the pure-Go backend with engine/cpu's GEMM; "
          "\"GoMLX DotGeneral\" is the same engine with `--fast-gemm=false`.", ""]
 step_rows, mm_rows = [], []
 for rep in range(1, a.repeat + 1):
@@ -51,25 +51,26 @@ for rep in range(1, a.repeat + 1):
         blas_config = r["config"]
     blas_rate = max(blas.values())
     for preset, vocab, n in PRESETS:
+        load = open("/proc/loadavg").read().split()[0]
         e = engine(preset, vocab, n, blas=blas_rate)
         t = torch_step(preset, vocab)
         slow = engine(preset, vocab, 0, fast=False, steps=2)
         if abs(t["params"] - e["Params"]) > 0.001 * e["Params"]:
             sys.exit(f"cpu_peer: the PyTorch model has {t['params']} parameters, the engine's {e['Params']}")
-        step_rows.append(f"| {rep} | {preset} ({e['Params'] / 1e6:.2f}M, vocab {vocab}) | {e['StepSeconds']:.3f} s | "
+        step_rows.append(f"| {rep} | {load} | {preset} ({e['Params'] / 1e6:.2f}M, vocab {vocab}) | {e['StepSeconds']:.3f} s | "
                          f"{t['step_s']:.3f} s | **{e['TokensPerSecond'] / t['tokens_per_s']:.2f}x** | "
                          f"{e['StepGFLOPS']:.1f} | {100 * e['StepGFLOPS'] / blas_rate:.1f}% | "
                          f"{100 * e['StepGFLOPS'] / e['PeakGFLOPS']:.1f}% | {slow['StepSeconds']:.2f} s "
                          f"({slow['StepSeconds'] / e['StepSeconds']:.1f}x) |")
-        mm_rows.append(f"| {rep} | {n}^3 | {e['MatmulGFLOPS']:.1f} | {blas[n]:.1f} | **{100 * e['MatmulGFLOPS'] / blas[n]:.0f}%** | "
+        mm_rows.append(f"| {rep} | {load} | {n}^3 | {e['MatmulGFLOPS']:.1f} | {blas[n]:.1f} | **{100 * e['MatmulGFLOPS'] / blas[n]:.0f}%** | "
                        f"{100 * e['MatmulGFLOPS'] / e['PeakGFLOPS']:.0f}% |")
         print(step_rows[-1], flush=True)
         print(mm_rows[-1], flush=True)
-lines += ["| run | preset | engine step | PyTorch 1.13 eager step | engine / PyTorch tokens/s | engine step GFLOP/s | "
+lines += ["| run | load | preset | engine step | PyTorch 1.13 eager step | engine / PyTorch tokens/s | engine step GFLOP/s | "
           "of OpenBLAS sgemm | MFU (machine peak) | GoMLX DotGeneral step (engine's speedup) |",
-          "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"] + step_rows
-lines += ["", "| run | f32 matmul | engine GFLOP/s (graph on the `go` backend) | OpenBLAS sgemm GFLOP/s | engine / OpenBLAS | "
-          "engine / machine peak |", "| --- | --- | ---: | ---: | ---: | ---: |"] + mm_rows
+          "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"] + step_rows
+lines += ["", "| run | load | f32 matmul | engine GFLOP/s (graph on the `go` backend) | OpenBLAS sgemm GFLOP/s | engine / OpenBLAS | "
+          "engine / machine peak |", "| --- | --- | --- | ---: | ---: | ---: | ---: |"] + mm_rows
 lines += ["", f"Machine peak: {e['PeakAgainst']} = {e['PeakGFLOPS']:.0f} GFLOP/s; micro-kernel: {e['Kernel']}. "
           f"OpenBLAS: {blas_config}; PyTorch {t['torch']} ({t['threads']} threads). \"Of OpenBLAS sgemm\" divides the "
           "step's effective GFLOP/s (6N per token + attention) by the better of the two sgemm rates of the same run."]
