@@ -32,18 +32,23 @@ func dotGeneralBatch(lhs operand, lhsContracting, lhsBatch []int, rhs operand, r
 	}
 	return Batch{
 		Size: l.batch, M: l.cross, N: r.cross, K: l.contracting,
-		A:       Matrix{Data: l.data, RowStride: l.crossStride, ColStride: l.contractingStride},
-		AStride: l.batchStride,
-		B:       Matrix{Data: r.data, RowStride: r.contractingStride, ColStride: r.crossStride},
-		BStride: r.batchStride,
+		A:        Matrix{Data: l.data, RowStride: l.crossStride, ColStride: l.contractingStride},
+		AStride:  l.batchStride,
+		AOffsets: l.batchOffsets,
+		B:        Matrix{Data: r.data, RowStride: r.contractingStride, ColStride: r.crossStride},
+		BStride:  r.batchStride,
+		BOffsets: r.batchOffsets,
 	}, nil
 }
 
-// grouped is an operand seen as [batch, cross, contracting] with one stride per group.
+// grouped is an operand seen as [batch, cross, contracting] with one stride per group;
+// batch axes that are not one flat run (attention's [batch, seq, heads, dim] with batch
+// axes 0 and 2) get one offset per item instead.
 type grouped struct {
 	data                                        []float32
 	batch, cross, contracting                   int
 	batchStride, crossStride, contractingStride int
+	batchOffsets                                []int
 }
 
 // groupAxes views x as [batch, cross, contracting]; when a group's axes are not laid out
@@ -79,7 +84,10 @@ func groupAxes(x operand, batchAxes, contractingAxes []int) (grouped, error) {
 	g.batch, g.batchStride, ok[0] = flatten(x.dims, strides, batchAxes)
 	g.cross, g.crossStride, ok[1] = flatten(x.dims, strides, crossAxes)
 	g.contracting, g.contractingStride, ok[2] = flatten(x.dims, strides, contractingAxes)
-	if ok[0] && ok[1] && ok[2] {
+	if ok[1] && ok[2] {
+		if !ok[0] {
+			g.batchOffsets = axesOffsets(x.dims, strides, batchAxes)
+		}
 		return g, nil
 	}
 	order := append(append(append([]int{}, batchAxes...), crossAxes...), contractingAxes...)
@@ -104,6 +112,21 @@ func flatten(dims, strides, axes []int) (size, stride int, ok bool) {
 		prev, stride = a, strides[a]
 	}
 	return size, stride, ok
+}
+
+// axesOffsets lists the offsets of every index of the given axes (the last one fastest).
+func axesOffsets(dims, strides, axes []int) []int {
+	offsets := []int{0}
+	for _, a := range axes {
+		next := make([]int, 0, len(offsets)*dims[a])
+		for _, o := range offsets {
+			for i := 0; i < dims[a]; i++ {
+				next = append(next, o+i*strides[a])
+			}
+		}
+		offsets = next
+	}
+	return offsets
 }
 
 // transposeCopy returns x's elements in the axis order given (a permutation).

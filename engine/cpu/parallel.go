@@ -3,14 +3,28 @@ package cpu
 import "runtime"
 
 // Batch describes a batch of products C[b] = A[b]·B[b]: A[b] is A shifted by b*AStride
-// elements, likewise B and C. C's items are row-major with rows LDC apart.
+// elements (or by AOffsets[b] when set: batch axes that are not one flat run), likewise
+// B and C. C's items are row-major with rows LDC apart.
 type Batch struct {
-	Size             int // number of items (1 for a plain product)
-	M, N, K          int
-	A, B             Matrix
-	AStride, BStride int
-	C                []float32
-	LDC, CStride     int
+	Size               int // number of items (1 for a plain product)
+	M, N, K            int
+	A, B               Matrix
+	AStride, BStride   int
+	AOffsets, BOffsets []int
+	C                  []float32
+	LDC, CStride       int
+}
+
+// itemOffsets are the shifts of item b of A and B.
+func (p Batch) itemOffsets(b int) (a, bb int) {
+	a, bb = b*p.AStride, b*p.BStride
+	if p.AOffsets != nil {
+		a = p.AOffsets[b]
+	}
+	if p.BOffsets != nil {
+		bb = p.BOffsets[b]
+	}
+	return a, bb
 }
 
 // MatMul computes C = A·B for A m x k and B k x n (any strides), C row-major m x n with
@@ -39,8 +53,9 @@ func batchMatMul(kern microKernel, p Batch, workers int) {
 	}
 	item := func(b, workers int) {
 		a, bm := p.A, p.B
-		a.Offset += b * p.AStride
-		bm.Offset += b * p.BStride
+		da, db := p.itemOffsets(b)
+		a.Offset += da
+		bm.Offset += db
 		gemm(kern, p.M, p.N, p.K, a, bm, p.C[b*p.CStride:], p.LDC, workers)
 	}
 	if p.Size < 2*workers || work > 64*serialFLOPs {

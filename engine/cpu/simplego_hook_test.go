@@ -28,6 +28,7 @@ var dotCases = []dotCase{
 	{"xt_y (weight gradient)", []int{130, 19}, []int{130, 23}, []int{0}, nil, []int{0}, nil},
 	{"batched attention", []int{3, 4, 17, 8}, []int{3, 4, 8, 17}, []int{3}, []int{0, 1}, []int{2}, []int{0, 1}},
 	{"batched, both transposed", []int{8, 5, 13}, []int{21, 5, 8}, []int{0}, []int{1}, []int{2}, []int{1}},
+	{"attention bshd,bthd->bhst (batch offsets)", []int{2, 5, 3, 4}, []int{2, 6, 3, 4}, []int{3}, []int{0, 2}, []int{3}, []int{0, 2}},
 	{"axes out of order (copied)", []int{2, 5, 3, 4}, []int{4, 3, 2, 6}, []int{3, 0}, []int{2}, []int{0, 2}, []int{1}},
 }
 
@@ -295,6 +296,29 @@ func TestDotGeneralBatchErrors(t *testing.T) {
 			t.Errorf("%v: no error", tc)
 		} else {
 			t.Log(fmt.Sprint(tc), ": ", err)
+		}
+	}
+}
+
+// TestGroupAxesAvoidsCopies: transposed operands and split batch axes are read in place
+// (strides, per-item offsets); only a contraction whose axes are out of order is copied.
+func TestGroupAxesAvoidsCopies(t *testing.T) {
+	x := operand{dims: []int{2, 5, 3, 4}, data: make([]float32, 120)}
+	for _, c := range []struct {
+		batch, contract []int
+		copied, offsets bool
+	}{
+		{[]int{0, 2}, []int{3}, false, true},
+		{[]int{0}, []int{1}, false, false},
+		{nil, []int{0, 1}, false, false},
+		{[]int{2}, []int{3, 0}, true, false},
+	} {
+		g, err := groupAxes(x, c.batch, c.contract)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if copied := &g.data[0] != &x.data[0]; copied != c.copied || (g.batchOffsets != nil) != c.offsets {
+			t.Errorf("batch %v contracting %v: copied %v, offsets %v; want %v, %v", c.batch, c.contract, copied, g.batchOffsets != nil, c.copied, c.offsets)
 		}
 	}
 }
