@@ -34,6 +34,23 @@ func float32Inputs(backend *simplego.Backend, inputs []*simplego.Buffer) (flats 
 	return flats, dims, true
 }
 
+// reuseOrNewOutput returns, as simplego's element-wise executors do, an input the op
+// owns (its last use) whose shape is the output's, to be overwritten in place (its slot
+// in inputs set to nil, which tells simplego not to free it), else a new pool buffer.
+// In-place is safe for element-wise ops: out[i] depends on element i of that input only.
+func reuseOrNewOutput(backend *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffer, inputsOwned []bool,
+	flats [][]float32, dims [][]int) (*simplego.Buffer, []float32, error) {
+	outShape := nodeShape(node)
+	for k := len(inputs) - 1; k >= 0; k-- {
+		if inputsOwned[k] && slices.Equal(dims[k], outShape.Dimensions) {
+			out := inputs[k]
+			inputs[k] = nil
+			return out, flats[k], nil
+		}
+	}
+	return newFloat32Output(backend, node)
+}
+
 // newFloat32Output is a pool buffer of the node's shape and its data.
 func newFloat32Output(backend *simplego.Backend, node *simplego.Node) (*simplego.Buffer, []float32, error) {
 	out := backend.NewBuffer(nodeShape(node))
@@ -47,11 +64,11 @@ func newFloat32Output(backend *simplego.Backend, node *simplego.Node) (*simplego
 // execExp computes float32 Exp as simplego does, float32(math.Exp(float64(x))), on every
 // core; other dtypes go to GoMLX's executor.
 func execExp(backend *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffer, inputsOwned []bool) (*simplego.Buffer, error) {
-	flats, _, ok := float32Inputs(backend, inputs)
+	flats, dims, ok := float32Inputs(backend, inputs)
 	if !ok || len(flats) != 1 || nodeShape(node).DType != dtypes.Float32 {
 		return gomlxExp(backend, node, inputs, inputsOwned)
 	}
-	out, dst, err := newFloat32Output(backend, node)
+	out, dst, err := reuseOrNewOutput(backend, node, inputs, inputsOwned, flats, dims)
 	if err != nil {
 		return nil, err
 	}
@@ -112,7 +129,7 @@ func execBinary(backend *simplego.Backend, node *simplego.Node, inputs []*simple
 			step *= d[a]
 		}
 	}
-	out, dst, err := newFloat32Output(backend, node)
+	out, dst, err := reuseOrNewOutput(backend, node, inputs, inputsOwned, flats, dims)
 	if err != nil {
 		return nil, err
 	}
@@ -216,11 +233,11 @@ func execBroadcastInDim(backend *simplego.Backend, node *simplego.Node, inputs [
 // execLogistic computes float32 Logistic with simplego's formula (1/(1+e^-x), or
 // e^x/(1+e^x) for x < 0, in float64) on every core.
 func execLogistic(backend *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffer, inputsOwned []bool) (*simplego.Buffer, error) {
-	flats, _, ok := float32Inputs(backend, inputs)
+	flats, dims, ok := float32Inputs(backend, inputs)
 	if !ok || len(flats) != 1 || nodeShape(node).DType != dtypes.Float32 {
 		return gomlxLogistic(backend, node, inputs, inputsOwned)
 	}
-	out, dst, err := newFloat32Output(backend, node)
+	out, dst, err := reuseOrNewOutput(backend, node, inputs, inputsOwned, flats, dims)
 	if err != nil {
 		return nil, err
 	}

@@ -201,3 +201,26 @@ func TestBroadcastAndLogisticMatchGoMLX(t *testing.T) {
 		})
 	}
 }
+
+// TestElementwiseChainsInPlace: in a chain of element-wise ops the intermediates are the
+// ops' own (last use), so the hooks overwrite them in place; values used twice must not
+// be. The chain gives exactly GoMLX's values.
+func TestElementwiseChainsInPlace(t *testing.T) {
+	rng := rand.New(rand.NewPCG(29, 30))
+	x, y := randomTensor(rng, 7, 9000), randomTensor(rng, 7, 1)
+	chain := func(x, y *graph.Node) *graph.Node {
+		a := graph.Sub(x, y)                                               // broadcast; a is used twice below
+		b := graph.Exp(graph.Mul(a, graph.Const(x.Graph(), float32(0.1)))) // owned chain
+		c := graph.Div(graph.Logistic(b), graph.Add(a, graph.Abs(a)))
+		return graph.Add(graph.Mul(c, b), a)
+	}
+	want, got, ran := runBoth(t, backends.OpTypeMul, chain, x, y)
+	if ran != 2 {
+		t.Fatalf("the hook ran %d Mul ops, want 2", ran)
+	}
+	for i := range want {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+			t.Fatalf("out[%d] = %g, GoMLX %g", i, got[i], want[i])
+		}
+	}
+}
