@@ -156,8 +156,8 @@ func TestExpMatchesGoMLX(t *testing.T) {
 }
 
 // TestBroadcastAndLogisticMatchGoMLX: BroadcastInDim (new leading, middle and trailing
-// axes, axes of size 1 widened, scalars) and Logistic (both branches of its formula) give
-// exactly GoMLX's values through the hook.
+// axes, axes of size 1 widened, scalars), Transpose (last axis kept or moved) and
+// Logistic (both branches of its formula) give exactly GoMLX's values through the hook.
 func TestBroadcastAndLogisticMatchGoMLX(t *testing.T) {
 	rng := rand.New(rand.NewPCG(27, 28))
 	cases := []struct {
@@ -176,6 +176,12 @@ func TestBroadcastAndLogisticMatchGoMLX(t *testing.T) {
 			}},
 		{"scalar", randomTensor(rng), backends.OpTypeBroadcastInDim,
 			func(x, _ *graph.Node) *graph.Node { return graph.BroadcastToDims(graph.Reshape(x, 1, 1), 300, 301) }},
+		{"transpose 0213", randomTensor(rng, 3, 50, 7, 40), backends.OpTypeTranspose,
+			func(x, _ *graph.Node) *graph.Node { return graph.TransposeAllDims(x, 0, 2, 1, 3) }},
+		{"transpose last axis moved", randomTensor(rng, 3, 50, 7, 40), backends.OpTypeTranspose,
+			func(x, _ *graph.Node) *graph.Node { return graph.TransposeAllDims(x, 3, 0, 2, 1) }},
+		{"transpose 2D", randomTensor(rng, 300, 257), backends.OpTypeTranspose,
+			func(x, _ *graph.Node) *graph.Node { return graph.Transpose(x, 0, 1) }},
 		{"logistic", func() hostTensor {
 			h := randomTensor(rng, 3, 40000)
 			for i := range h.flat {

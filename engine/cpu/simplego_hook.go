@@ -59,14 +59,15 @@ func hooks() []hook {
 		{backends.OpTypeExp, execExp, &gomlxExp},
 		{backends.OpTypeLogistic, execLogistic, &gomlxLogistic},
 		{backends.OpTypeBroadcastInDim, execBroadcastInDim, &gomlxBroadcastInDim},
+		{backends.OpTypeTranspose, execTranspose, &gomlxTranspose},
 	}
 }
 
 func init() { _ = Install() }
 
 // Install makes the package's executors simplego's (DotGeneral on the packed GEMM for
-// float32 and bfloat16; Erf, ReduceSum/Max, Add/Sub/Mul/Div, Exp, Logistic and
-// BroadcastInDim for float32 on every core). Importing the package already called it; calling it again does nothing, or
+// float32 and bfloat16; Erf, ReduceSum/Max, Add/Sub/Mul/Div, Exp, Logistic,
+// BroadcastInDim and Transpose for float32 on every core). Importing the package already called it; calling it again does nothing, or
 // re-installs after Uninstall. It returns why it could not install, leaving GoMLX's
 // executors in place, if simplego's internals are not those of GoMLX v0.26.
 func Install() error {
