@@ -61,8 +61,8 @@ func newFloat32Output(backend *simplego.Backend, node *simplego.Node) (*simplego
 	return out, flat.([]float32), nil
 }
 
-// execExp computes float32 Exp as simplego does, float32(math.Exp(float64(x))), on every
-// core; other dtypes go to GoMLX's executor.
+// execExp computes float32 Exp on every core with exp32 (simplego's value,
+// float32(math.Exp(float64(x))), to within one ulp); other dtypes go to GoMLX's executor.
 func execExp(backend *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffer, inputsOwned []bool) (*simplego.Buffer, error) {
 	flats, dims, ok := float32Inputs(backend, inputs)
 	if !ok || len(flats) != 1 || nodeShape(node).DType != dtypes.Float32 {
@@ -75,7 +75,7 @@ func execExp(backend *simplego.Backend, node *simplego.Node, inputs []*simplego.
 	in := flats[0]
 	parallelChunks(len(dst), func(lo, hi int) {
 		for i, v := range in[lo:hi] {
-			dst[lo+i] = float32(math.Exp(float64(v)))
+			dst[lo+i] = exp32(v)
 		}
 	})
 	calls[backends.OpTypeExp].Add(1)
@@ -231,7 +231,7 @@ func execBroadcastInDim(backend *simplego.Backend, node *simplego.Node, inputs [
 }
 
 // execLogistic computes float32 Logistic with simplego's formula (1/(1+e^-x), or
-// e^x/(1+e^x) for x < 0, in float64) on every core.
+// e^x/(1+e^x) for x < 0), in float32 with exp32, on every core.
 func execLogistic(backend *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffer, inputsOwned []bool) (*simplego.Buffer, error) {
 	flats, dims, ok := float32Inputs(backend, inputs)
 	if !ok || len(flats) != 1 || nodeShape(node).DType != dtypes.Float32 {
@@ -244,11 +244,12 @@ func execLogistic(backend *simplego.Backend, node *simplego.Node, inputs []*simp
 	in := flats[0]
 	parallelChunks(len(dst), func(lo, hi int) {
 		for i, x := range in[lo:hi] {
+			// 1/(1+e^-x) in float32 with exp32: within 2 ulp of simplego's float64 formula.
 			if x >= 0 {
-				dst[lo+i] = float32(1.0 / (1.0 + math.Exp(-float64(x))))
+				dst[lo+i] = 1 / (1 + exp32(-x))
 			} else {
-				e := math.Exp(float64(x))
-				dst[lo+i] = float32(e / (1.0 + e))
+				e := exp32(x)
+				dst[lo+i] = e / (1 + e)
 			}
 		}
 	})
