@@ -18,13 +18,8 @@ func packA(dst []float32, a Matrix, i0, mb, p0, kb, mr int) {
 				s := base + kk*a.ColStride
 				copy(d[kk*mr:kk*mr+rows], a.Data[s:s+rows])
 			}
-		case a.ColStride == 1: // rows contiguous: scatter each row into the panel
-			for r := 0; r < rows; r++ {
-				s := base + r*a.RowStride
-				for kk, v := range a.Data[s : s+kb] {
-					d[kk*mr+r] = v
-				}
-			}
+		case a.ColStride == 1: // rows contiguous: gather step kk of every row (the rows' cache lines stay in L1)
+			gatherSteps(d, a.Data[base:], a.RowStride, rows, kb, mr)
 		default:
 			for r := 0; r < rows; r++ {
 				for kk := 0; kk < kb; kk++ {
@@ -52,7 +47,8 @@ func packB(dst []float32, b Matrix, p0, kb, j0, nb, nr int) {
 				s := base + kk*b.RowStride
 				copy(d[kk*nr:kk*nr+cols], b.Data[s:s+cols])
 			}
-		case b.RowStride == 1: // columns contiguous (B transposed, as in x·Wᵀ)
+		case b.RowStride == 1: // columns contiguous (B transposed, as in x·Wᵀ): scatter each
+			// column (gathering 32 columns a step apart would thrash L1's sets)
 			for j := 0; j < cols; j++ {
 				s := base + j*b.ColStride
 				for kk, v := range b.Data[s : s+kb] {
@@ -65,6 +61,24 @@ func packB(dst []float32, b Matrix, p0, kb, j0, nb, nr int) {
 					d[kk*nr+j] = b.Data[base+kk*b.RowStride+j*b.ColStride]
 				}
 			}
+		}
+	}
+}
+
+// gatherSteps packs n vectors of kb contiguous values, stride apart in src, step by step:
+// d[kk*width+i] = src[i*stride+kk]. Writing each step's width values together (and
+// reading n streams that stay in L1) beats scattering one vector at a time.
+func gatherSteps(d, src []float32, stride, n, kb, width int) {
+	if n == 0 {
+		return
+	}
+	src = src[:(n-1)*stride+kb]
+	for kk := 0; kk < kb; kk++ {
+		dk := d[kk*width : kk*width+n]
+		s := kk
+		for i := range dk {
+			dk[i] = src[s]
+			s += stride
 		}
 	}
 }
