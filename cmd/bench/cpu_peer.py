@@ -48,8 +48,8 @@ lines = ["The pure-Go backend runs with `engine/cpu` imported: its packed GEMM (
          "`sudo bash cmd/bench/cpu_peer.sh` (installs python3-torch and libopenblas-dev if missing).", "",
          f"Measured {datetime.date.today()} by `sudo bash cmd/bench/cpu_peer.sh` on {cpu} ({os.cpu_count()} CPUs), "
          "all in one run, every peer on the same number of threads (GOMAXPROCS, torch.set_num_threads, OPENBLAS_NUM_THREADS); B = 2 pairs x 2K = 8 sequences x 64 tokens. The machine is shared "
-         "with other jobs (load: the 1-minute load average when the row started; 2 means the cores were full), so compare within a row. Engine: the pure-Go backend with engine/cpu's GEMM; "
-         "\"GoMLX DotGeneral\" is the same engine with `--fast-gemm=false`.", ""]
+         "with other jobs (load: the 1-minute load average when the row started; 2 means the cores were full), so compare within a row. Engine: the pure-Go backend with engine/cpu; "
+         "\"GoMLX executors\" is the same binary with `--fast-gemm=false` (GoMLX v0.26's own DotGeneral and element-wise executors).", ""]
 step_rows, mm_rows = [], []
 targets = []  # (run, text, met)
 for rep, threads in [(r, th) for r in range(1, a.repeat + 1) for th in THREADS]:
@@ -85,7 +85,7 @@ for rep, threads in [(r, th) for r in range(1, a.repeat + 1) for th in THREADS]:
         print(step_rows[-1], flush=True)
         print(mm_rows[-1], flush=True)
 lines += ["| run | threads | load | preset | engine step | PyTorch 1.13 eager step | engine / PyTorch tokens/s | engine step GFLOP/s | "
-          "of OpenBLAS sgemm | MFU (machine peak) | GoMLX DotGeneral step (engine's speedup) |",
+          "of OpenBLAS sgemm | MFU (machine peak) | GoMLX executors step (engine's speedup) |",
           "| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"] + step_rows
 lines += ["", "| run | threads | load | f32 matmul | engine GFLOP/s (graph on the `go` backend) | OpenBLAS sgemm GFLOP/s | engine / OpenBLAS | "
           "engine / machine peak (all cores) |", "| --- | --- | --- | --- | ---: | ---: | ---: | ---: |"] + mm_rows

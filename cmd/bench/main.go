@@ -49,7 +49,7 @@ func run(args []string, w io.Writer) error {
 	peakN := fs.Int("peak-n", 1024, "matmul size for the peak measurement (0 skips it)")
 	peakTFLOPS := fs.Float64("peak-tflops", 0, "the device's peak TFLOP/s for MFU (0: the machine's peak, trainer.MachinePeak)")
 	blasGFLOPS := fs.Float64("blas-gflops", 0, "OpenBLAS sgemm GFLOP/s measured in the same run (cpu_peer.sh passes it), shown as a second MFU")
-	fastGEMM := fs.Bool("fast-gemm", true, "the pure-Go backend's matmuls on engine/cpu's packed GEMM (false: GoMLX's own DotGeneral)")
+	fastGEMM := fs.Bool("fast-gemm", true, "the pure-Go backend with engine/cpu's executors: the packed GEMM and the multi-core element-wise ops (false: GoMLX's own executors)")
 	jsonOut := fs.String("json", "", "also write the results as JSON to this file")
 	out := fs.String("out", "", "also write the table (markdown) to this file")
 	slowGrad := fs.Bool("gomlx-dot-grad", false, "keep GoMLX's own DotGeneral gradient (to measure the fast one's gain)")
