@@ -167,9 +167,9 @@ func formatTable(r *trainer.StepBenchmark, mcfg *llm.Config, dtype dtypes.DType,
 	}
 	fmt.Fprintf(&b, "\n### AMoPO step: %.1fM-parameter %s, %s, B=%d x 2K=%d x %d tokens, %s\n\n",
 		float64(mcfg.NumParams())/1e6, mcfg.ModelType, dtype, pairs, 2*k, seq, backend)
-	gemm := "GoMLX's DotGeneral"
+	gemm := "GoMLX's own executors"
 	if res.FastGEMM {
-		gemm = "engine/cpu GEMM (" + res.Kernel + ")"
+		gemm = "engine/cpu executors (" + res.Kernel + " GEMM)"
 	}
 	fmt.Fprintf(&b, "Machine: %s, %d CPUs (GOMAXPROCS %d), %s/%s, %s; %s; %s; %s.\n\n", host, runtime.NumCPU(),
 		runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH, runtime.Version(), grad, gemm, time.Now().UTC().Format("2006-01-02"))
