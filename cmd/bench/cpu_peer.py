@@ -18,8 +18,8 @@ THREADS = [int(x) for x in a.threads.split(",")]
 threads = THREADS[0]  # the thread count of the current measurements
 
 
-def run(cmd):
-    env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads), GOMAXPROCS=str(threads))
+def run(cmd, **extra):
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads), GOMAXPROCS=str(threads), **extra)
     r = subprocess.run(cmd, env=env, capture_output=True, text=True)
     if r.returncode != 0:
         sys.exit(f"cpu_peer: {' '.join(cmd)} failed:\n{r.stdout}\n{r.stderr}")
@@ -35,7 +35,10 @@ def engine(preset, vocab, matmul_n, fast=True, blas=0.0, steps=a.steps):
 
 def torch_step(preset, vocab):
     out = run(["/usr/bin/python3", os.path.join(HERE, "torch_cpu_step.py"), "--preset", preset, "--vocab", str(vocab),
-               "--threads", str(threads), "--steps", str(a.steps)])
+               "--threads", str(threads), "--steps", str(a.steps)],
+              # PyTorch's OpenMP threads spin while they wait; on a shared machine that makes its
+              # 2-thread step several times slower (measured: tiny 1.19 s spinning, 0.20 s passive).
+              OMP_WAIT_POLICY="PASSIVE")
     return json.loads(out.strip().splitlines()[-1])
 
 
@@ -47,7 +50,7 @@ lines = ["The pure-Go backend runs with `engine/cpu` imported: its packed GEMM (
          "AMoPO loss of `torch_step.py`) and OpenBLAS sgemm (`cmd/bench/cpeer/sgemm.c`). Regenerate with "
          "`sudo bash cmd/bench/cpu_peer.sh` (installs python3-torch and libopenblas-dev if missing).", "",
          f"Measured {datetime.date.today()} by `sudo bash cmd/bench/cpu_peer.sh` on {cpu} ({os.cpu_count()} CPUs), "
-         "all in one run, every peer on the same number of threads (GOMAXPROCS, torch.set_num_threads, OPENBLAS_NUM_THREADS); B = 2 pairs x 2K = 8 sequences x 64 tokens. The machine is shared "
+         "all in one run, every peer on the same number of threads (GOMAXPROCS, torch.set_num_threads, OPENBLAS_NUM_THREADS; PyTorch with OMP_WAIT_POLICY=PASSIVE, its faster setting on a shared machine); B = 2 pairs x 2K = 8 sequences x 64 tokens. The machine is shared "
          "with other jobs (load: the 1-minute load average when the row started; 2 means the cores were full), so compare within a row. Engine: the pure-Go backend with engine/cpu; "
          "\"GoMLX executors\" is the same binary with `--fast-gemm=false` (GoMLX v0.26's own DotGeneral and element-wise executors).", ""]
 step_rows, mm_rows = [], []
