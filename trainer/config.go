@@ -33,7 +33,7 @@ type Config struct {
 	EvalEvery       int     `json:"eval_every" yaml:"eval_every" help:"evaluate on the held-out split every N preference steps (0: at the end only)"`
 	CheckpointEvery int     `json:"checkpoint_every" yaml:"checkpoint_every" help:"save a checkpoint every N steps (0: at stage ends only)"`
 	KeepCheckpoints int     `json:"keep_checkpoints" yaml:"keep_checkpoints" help:"checkpoints kept on disk"`
-	PeakTFLOPS      float64 `json:"peak_tflops" yaml:"peak_tflops" help:"the device's peak TFLOP/s for MFU (0: measure the f32 matmul peak on the pure-Go backend, or a per-card default on GPU)"`
+	PeakTFLOPS      float64 `json:"peak_tflops" yaml:"peak_tflops" help:"the machine's peak TFLOP/s that MFU is a share of (0: the CPU's f32 FMA peak from its features, cores and clock on the pure-Go backend, a per-card dense peak on a GPU)"`
 }
 
 // ModelConfig selects the model: a preset with random initialisation, or a Hugging Face

@@ -35,6 +35,8 @@ type Job struct {
 	Report          *Report
 	pad             int32
 	sftDone         bool
+	// peakAgainst says what the MFU figures are a share of.
+	peakAgainst string
 }
 
 // Load makes a plan ready to train: the backend, the model (a preset's random
@@ -112,12 +114,17 @@ func (j *Job) loadModel(configText string) error {
 	j.Run = &trainer.Run{Backend: j.Backend, Ctx: j.Ctx, Model: model, OutDir: p.OutDir, Seed: p.Seed, Log: j.Log,
 		CheckpointEvery: p.CheckpointEvery, LogEvery: p.LogEvery, Keep: p.KeepCheckpoints,
 		ConfigText: configText, Overwrite: p.Overwrite, FLOPsPerToken: trainer.TrainingFLOPsPerToken(mcfg, p.MaxLength)}
-	j.Run.PeakFLOPS = p.PeakTFLOPS * 1e12
-	if j.Run.PeakFLOPS == 0 && backend.IsPureGo(p.Backend) {
-		if peak, err := trainer.MeasureMatmulPeak(j.Backend, j.DType, 512, 3); err == nil {
-			j.Run.PeakFLOPS = peak
-		}
+	// MFU is against the machine's peak (the CPU's FMA peak, a card's dense peak, or
+	// --peak_tflops), never against the backend's own matmul.
+	name := p.Backend
+	if name == "" {
+		name = os.Getenv("GOMLX_BACKEND")
 	}
+	peak, err := trainer.MachinePeak(name, j.DType, p.PeakTFLOPS)
+	if err != nil {
+		fmt.Fprintf(j.Log, "MFU not reported: %v\n", err)
+	}
+	j.Run.PeakFLOPS, j.peakAgainst = peak.FLOPS, peak.Against
 	return nil
 }
 
@@ -128,9 +135,9 @@ func (j *Job) logPlan() {
 	if p.ModelDir != "" {
 		from = p.ModelDir
 	}
-	fmt.Fprintf(j.Log, "model: %s %d layers, hidden %d, vocabulary %d, %.2fM parameters (%s, %s); tokenizer %s; backend %s; peak %.1f GFLOP/s\n",
+	fmt.Fprintf(j.Log, "model: %s %d layers, hidden %d, vocabulary %d, %.2fM parameters (%s, %s); tokenizer %s; backend %s; MFU against %s\n",
 		m.ModelType, m.NumLayers, m.HiddenSize, m.VocabSize, float64(m.NumParams())/1e6, j.DType, from, p.Tokenizer,
-		j.Backend.Name(), j.Run.PeakFLOPS/1e9)
+		j.Backend.Name(), orNone(j.peakAgainst))
 	d := p.Data
 	onPolicy := "no on-policy pairs (no judges)"
 	if d.Judged != nil {
@@ -199,4 +206,11 @@ func truncationNote(enc *data.Encoder, train []data.Example, heldOut []string, p
 		"and %.0f%% a response cut; %.0f%% of held-out prompts are cut from the left at generation (raise the limits to keep them whole)",
 		p.MaxLength, p.MaxPromptLength, pct(prompts, len(train)), pct(responses, len(train)), pct(cut, len(heldOut)))
 	return b.String(), nil
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "no peak (not reported)"
+	}
+	return s
 }
