@@ -128,11 +128,12 @@ func earlierRun(outDir string) string {
 	return ""
 }
 
-// checkOutDir runs before a run's first write: a run that did not resume refuses an
-// OutDir that holds an earlier run (whose checkpoints would outrank its own and whose
+// CheckOutDir runs before a run's first write (RunStage and the metrics call it; a recipe
+// that writes files of its own first calls it itself): a run that did not resume refuses
+// an OutDir that holds an earlier run (whose checkpoints would outrank its own and whose
 // metrics would mix with its own), or with Overwrite deletes that run's checkpoints and
 // metrics.
-func (r *Run) checkOutDir() error {
+func (r *Run) CheckOutDir() error {
 	if r.outChecked || r.resumedFrom != "" {
 		r.outChecked = true
 		return nil
@@ -352,12 +353,12 @@ const metricsFile = "metrics.jsonl"
 func (r *Run) MetricsPath() string { return filepath.Join(r.OutDir, metricsFile) }
 
 // openMetrics opens the metrics file for appending; the first call checks OutDir for an
-// earlier run (checkOutDir).
+// earlier run (CheckOutDir).
 func (r *Run) openMetrics() error {
 	if r.metrics != nil {
 		return nil
 	}
-	if err := r.checkOutDir(); err != nil {
+	if err := r.CheckOutDir(); err != nil {
 		return err
 	}
 	if err := os.MkdirAll(r.OutDir, 0o755); err != nil {

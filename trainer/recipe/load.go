@@ -160,7 +160,10 @@ func (j *Job) logPlan() {
 // Resume continues from out_dir's latest checkpoint when the plan says so.
 func (j *Job) Resume() error {
 	if !j.Plan.Resume {
-		return nil
+		// An earlier run in out_dir is refused (or cleared, with overwrite) before anything
+		// is written: with sft.steps 0 the first write is the answers file of the
+		// evaluation, which would replace the earlier run's.
+		return j.Run.CheckOutDir()
 	}
 	_, err := j.Run.Resume()
 	return err
