@@ -41,7 +41,8 @@ func BenchmarkStep(backend backends.Backend, cfg *llm.Config, dtype dtypes.DType
 		return nil, err
 	}
 	model := func(ctx *context.Context, tokens, attention, positions *Node) *Node {
-		return llm.Forward(ctx, cfg, tokens, attention, positions)
+		hidden, head := llm.ForwardHidden(ctx, cfg, tokens, attention, positions)
+		return HeadLogits(ctx, hidden, head) // the step may then take log-probs chunk by chunk
 	}
 	st, err := NewStepper(backend, ctx, model, PreferenceStep, p, DefaultOptimizer(1e-5), steps+1, 1)
 	if err != nil {

@@ -142,7 +142,8 @@ func Train(cfg Config, log io.Writer) (*Report, error) {
 		return nil, err
 	}
 	model := func(ctx *context.Context, tokens, attention, positions *Node) *Node {
-		return llm.Forward(ctx, mcfg, tokens, attention, positions)
+		hidden, head := llm.ForwardHidden(ctx, mcfg, tokens, attention, positions)
+		return HeadLogits(ctx, hidden, head) // the step may then take log-probs chunk by chunk
 	}
 	// A resume must continue the same run: compare everything that shapes the numbers.
 	same := cfg
