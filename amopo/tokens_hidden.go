@@ -149,7 +149,7 @@ func (lh *leanHead) gradients() *leanGrads {
 		q := Mul(p, InsertAxes(Slice(v, AxisRange(c[0], c[1])), -1)) // v·softmax [rows, V]
 		q = ConvertDType(q, dtype)
 		softHidden = append(softHidden, DotGeneral(q, []int{1}, nil, lh.head, []int{0}, nil)) // [rows, H]
-		dw := DotGeneral(q, []int{0}, nil, hc, []int{0}, nil)                                  // [V, H]
+		dw := DotGeneral(q, []int{0}, nil, hc, []int{0}, nil)                                 // [V, H]
 		if softHead == nil {
 			softHead = dw
 		} else {
