@@ -7,7 +7,8 @@
 // gradients, AdamW update) on one pair of K = 4 dimensions (8 sequences) of -seq tokens,
 // float32, on the pure-Go backend (go:ops_sequential) unless -backend says otherwise.
 // -layers keeps fewer decoder layers than the real 24, with the full vocabulary and
-// sequence, to measure the per-layer memory when a whole step takes too long.
+// sequence, to measure the per-layer memory when a whole step takes too long; -vocab
+// shrinks the vocabulary, which leaves the per-layer memory as it is and the step short.
 // -logits chunked is what cmd/train does (the log-probs from the hidden states chunk by
 // chunk, trainer.HeadLogits); -logits whole gives the model's [N, S, V] logits to
 // amopo.TokenLogProbs, the path before it.
@@ -42,19 +43,20 @@ func main() {
 	k := flag.Int("k", 4, "dimensions K: a pair is 2*K sequences")
 	logits := flag.String("logits", "chunked", "chunked (trainer.HeadLogits, as cmd/train) or whole (the [N, S, V] logits to TokenLogProbs)")
 	backendName := flag.String("backend", "go", "backend, as cmd/train's --backend")
+	vocab := flag.Int("vocab", 151936, "vocabulary size (a small one isolates the per-layer memory)")
 	flag.Parse()
-	if err := run(*layers, *seq, *k, *logits, *backendName); err != nil {
+	if err := run(*layers, *seq, *k, *vocab, *logits, *backendName); err != nil {
 		fmt.Fprintln(os.Stderr, "memstep:", err)
 		os.Exit(1)
 	}
 }
 
-func run(layers, seq, k int, logits, backendName string) error {
+func run(layers, seq, k, vocab int, logits, backendName string) error {
 	if logits != "chunked" && logits != "whole" {
 		return fmt.Errorf("-logits: want chunked or whole, got %q", logits)
 	}
-	if layers < 1 || seq < 2 || k < 1 {
-		return fmt.Errorf("-layers %d, -seq %d, -k %d: need at least 1 layer, 2 tokens, 1 dimension", layers, seq, k)
+	if layers < 1 || seq < 2 || k < 1 || vocab < 2 {
+		return fmt.Errorf("-layers %d, -seq %d, -k %d, -vocab %d: need at least 1 layer, 2 tokens, 1 dimension, 2 ids", layers, seq, k, vocab)
 	}
 	fastgrad.RegisterFastDotGrad() // as cmd/train: GoMLX's own matmul gradient is far larger
 	backend, err := trainer.NewBackend(backendName)
@@ -62,7 +64,7 @@ func run(layers, seq, k int, logits, backendName string) error {
 		return err
 	}
 	cfg := llm.Qwen25_05B()
-	cfg.NumLayers = layers
+	cfg.NumLayers, cfg.VocabSize = layers, vocab
 	ctx := context.New()
 	if err := llm.InitRandom(ctx.In("model"), cfg, 1, dtypes.Float32); err != nil {
 		return err
