@@ -11,7 +11,6 @@ import (
 	"github.com/amopo-engine/amopo/gomlx/llm"
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
-	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 )
@@ -40,9 +39,7 @@ func BenchmarkStep(backend backends.Backend, cfg *llm.Config, dtype dtypes.DType
 	if err := llm.InitRandom(ctx.In("model"), cfg, 1, dtype); err != nil {
 		return nil, err
 	}
-	model := func(ctx *context.Context, tokens, attention, positions *Node) *Node {
-		return llm.Forward(ctx, cfg, tokens, attention, positions)
-	}
+	model := LMModel(cfg) // the step may take log-probs chunk by chunk
 	st, err := NewStepper(backend, ctx, model, PreferenceStep, p, DefaultOptimizer(1e-5), steps+1, 1)
 	if err != nil {
 		return nil, err

@@ -52,13 +52,16 @@ type Stepper struct {
 	execs       map[bool]*context.Exec // keyed by "apply the update"
 	metricNames map[bool][]string      // per graph: the names of its outputs
 	model       Model
+	// logitsChunkBytes bounds the float32 logits that exist at once for a model that gives
+	// its LM head (HeadLogits): LogitsChunkBytes, lowered by tests.
+	logitsChunkBytes int
 }
 
 func NewStepper(backend backends.Backend, ctx *context.Context, model Model, kind StepKind, p spec.Params,
 	opt OptimizerConfig, totalSteps, accumSteps int) (*Stepper, error) {
 	s := &Stepper{kind: kind, ctx: ctx, params: p, opt: opt, totalSteps: totalSteps,
 		accumSteps: max(accumSteps, 1), execs: map[bool]*context.Exec{}, model: model,
-		metricNames: map[bool][]string{}}
+		metricNames: map[bool][]string{}, logitsChunkBytes: LogitsChunkBytes}
 	for _, apply := range []bool{false, true} {
 		if kind == EvalStep && apply {
 			continue
@@ -86,8 +89,7 @@ func (s *Stepper) build(ctx *context.Context, inputs []*Node, apply bool) []*Nod
 	seqLen := dims[len(dims)-1]
 	n := tokens.Shape().Size() / seqLen
 	flat := func(x *Node) *Node { return Reshape(x, n, seqLen) }
-	logits := s.model(ctx.In("model"), flat(tokens), flat(attention), flat(positions))
-	logps, mask := amopo.TokenLogProbs(logits, flat(tokens), flat(response))
+	logps, mask := s.tokenLogProbs(ctx.In("model"), flat(tokens), flat(attention), flat(positions), flat(response))
 
 	metrics := map[string]*Node{}
 	var loss *Node

@@ -24,6 +24,20 @@ func Forward(ctx *context.Context, cfg *Config, tokens, mask, positions *Node) *
 	return forward(ctx, cfg, tokens, positions, attentionMask(mask), nil, false)
 }
 
+// ForwardHidden is Forward stopped before the LM head: it returns the final (normed) hidden
+// states [N, S, H] and the head weight [V, H] (the embedding when cfg.TieWordEmbeddings, else
+// lm_head), with logits = hidden · headᵀ. It lets a caller that only needs a few numbers per
+// position (a log-prob, a loss) avoid materialising the [N, S, V] logits at once; see
+// amopo.TokenLogProbsFromHidden.
+func ForwardHidden(ctx *context.Context, cfg *Config, tokens, mask, positions *Node) (hidden, head *Node) {
+	return forwardHidden(ctx, cfg, tokens, positions, attentionMask(mask), nil, false)
+}
+
+// HeadLogits applies the LM head: logits [..., V] = hidden [..., H] · head[V, H]ᵀ.
+func HeadLogits(hidden, head *Node) *Node {
+	return DotGeneral(hidden, []int{-1}, nil, head, []int{1}, nil)
+}
+
 // PositionIDs computes transformers' position ids from an attention mask [N, S]:
 // cumsum(mask) - 1 clamped at 0, so that the first real token is at position 0 whether the
 // batch is left- or right-padded. Returns Int32.
@@ -95,6 +109,11 @@ type kvCache struct {
 // layer, nil for none). With lastOnly, only the last position's logits are computed ([N, 1, V]):
 // that slices activations, so it is for inference only.
 func forward(ctx *context.Context, cfg *Config, tokens, positions, mask *Node, caches []*kvCache, lastOnly bool) *Node {
+	return HeadLogits(forwardHidden(ctx, cfg, tokens, positions, mask, caches, lastOnly))
+}
+
+// forwardHidden is forward without the LM head: the final hidden states and the head weight.
+func forwardHidden(ctx *context.Context, cfg *Config, tokens, positions, mask *Node, caches []*kvCache, lastOnly bool) (hidden, head *Node) {
 	g := tokens.Graph()
 	embed := param(ctx, cfg, g, "model.embed_tokens.weight", cfg.VocabSize, cfg.HiddenSize)
 	dtype := embed.DType()
@@ -114,11 +133,11 @@ func forward(ctx *context.Context, cfg *Config, tokens, positions, mask *Node, c
 		x = Slice(x, AxisRange(), AxisElem(-1))
 	}
 	x = rmsNorm(ctx, cfg, "model.norm", x)
-	head := embed
+	head = embed
 	if !cfg.TieWordEmbeddings {
 		head = param(ctx, cfg, g, "lm_head.weight", cfg.VocabSize, cfg.HiddenSize)
 	}
-	return DotGeneral(x, []int{-1}, nil, head, []int{1}, nil) // [N, S, V]
+	return x, head
 }
 
 // param returns the value of a parameter, checking its shape, in cfg.ComputeDType when that

@@ -13,7 +13,6 @@ import (
 	"github.com/amopo-engine/amopo/trainer"
 	gomlxbackends "github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
-	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck
 	"github.com/gomlx/gomlx/pkg/ml/context"
 )
 
@@ -108,10 +107,8 @@ func (j *Job) loadModel(configText string) error {
 		return err
 	}
 	mcfg := p.Model
-	model := func(ctx *context.Context, tokens, attention, positions *Node) *Node {
-		return llm.Forward(ctx, mcfg, tokens, attention, positions)
-	}
-	j.Run = &trainer.Run{Backend: j.Backend, Ctx: j.Ctx, Model: model, OutDir: p.OutDir, Seed: p.Seed, Log: j.Log,
+	// Log-probs chunk by chunk when a large vocabulary's logits would not fit at once.
+	j.Run = &trainer.Run{Backend: j.Backend, Ctx: j.Ctx, Model: trainer.LMModel(mcfg), OutDir: p.OutDir, Seed: p.Seed, Log: j.Log,
 		CheckpointEvery: p.CheckpointEvery, LogEvery: p.LogEvery, Keep: p.KeepCheckpoints,
 		ConfigText: configText, Overwrite: p.Overwrite, FLOPsPerToken: trainer.TrainingFLOPsPerToken(mcfg, p.MaxLength)}
 	// MFU is against the machine's peak (the CPU's FMA peak, a card's dense peak, or
