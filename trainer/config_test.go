@@ -113,15 +113,3 @@ func TestConfigFileAndFlags(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 0.8, p.Beta)
 }
-
-// TestShippedConfigs: the config files that docs point to load over the defaults, change
-// what they say and validate.
-func TestShippedConfigs(t *testing.T) {
-	cfg := Defaults()
-	require.NoError(t, LoadConfig("../cmd/train/full-prompts.yaml", &cfg))
-	require.NoError(t, cfg.Validate())
-	require.Equal(t, 130, cfg.Data.MaxLength)
-	require.Equal(t, 96, cfg.Data.MaxPromptLength)
-	require.InDelta(t, 1e-3, cfg.Pref.Optimizer.LR, 1e-12)
-	require.Equal(t, Defaults().SFT, cfg.SFT, "the rest stays the default")
-}

@@ -2,11 +2,13 @@ package recipe
 
 import (
 	"bytes"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/amopo-engine/amopo/trainer"
 	"github.com/stretchr/testify/require"
 )
 
@@ -54,4 +56,27 @@ func keys(m map[string]any) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// TestDefaultKeepsHeldOutPromptsWhole: the default length limits fit every held-out prompt
+// of the built-in task (the judge must score answers to questions the model saw whole),
+// on the default seed and the two seeds the default was chosen on. 96/64, the limits
+// before, cut about half of them.
+func TestDefaultKeepsHeldOutPromptsWhole(t *testing.T) {
+	for _, seed := range []uint64{1, 2, 3} {
+		cfg := trainer.Defaults()
+		cfg.Seed, cfg.OutDir = seed, t.TempDir()
+		plan, err := Resolve(cfg)
+		require.NoError(t, err)
+		j, err := Load(plan, configText(cfg), io.Discard)
+		require.NoError(t, err)
+		require.Len(t, plan.Data.Prompts, cfg.Data.EvalSize)
+		for i, prompt := range plan.Data.Prompts {
+			fits, err := j.Encoder.PromptFits(prompt, nil, 0)
+			require.NoError(t, err)
+			require.True(t, fits, "seed %d, held-out prompt %d is cut by data.max_prompt_length %d: %q",
+				seed, i, cfg.Data.MaxPromptLength, prompt)
+		}
+		j.Close()
+	}
 }
