@@ -3,6 +3,7 @@ package experiment
 import (
 	"fmt"
 
+	"github.com/amopo-engine/amopo/amopo/spec"
 	"github.com/amopo-engine/amopo/data"
 	"github.com/amopo-engine/amopo/data/task"
 )
@@ -57,6 +58,8 @@ func EstimateCost(cfg Config, tokensPerSecond float64) (Estimate, error) {
 	if err != nil {
 		return Estimate{}, err
 	}
+	ctrlLen := genLen + float64(len(fmt.Sprintf("<%s: 4> <%s: 4> <%s: 4> ", task.Helpfulness, task.Correctness,
+		task.InstructionFollowing))) // the control tokens: one byte token per character
 	k := float64(len(task.Templates()))
 	est := Estimate{TokensPerSecond: tokensPerSecond}
 	accum := float64(max(cfg.SFT.GradAccum, 1))
@@ -65,10 +68,11 @@ func EstimateCost(cfg Config, tokensPerSecond float64) (Estimate, error) {
 	pairs := float64(len(e.genPairs) + cfg.OnPolicy.Prompts/2) // about half the prompts give a pair
 	judgeTokens := func(prompts int) float64 { return float64(prompts) * (promptLen + float64(cfg.MaxNewTokens)) }
 	forward := 0.0
+	sftRuns := float64(len(cfg.Seeds)) // SFT budgets: the shared SFT, plus controllable CPO's CPSFT
 	for si := range cfg.Seeds {
 		forward += judgeTokens(cfg.Data.TestSize) // SFT
 		forward += float64(cfg.OnPolicy.Prompts*cfg.OnPolicy.Samples) * (promptLen + float64(cfg.OnPolicy.MaxNewTokens))
-		refsDone := map[bool]bool{}
+		refsDone := map[string]bool{} // reference sums are computed once per seed and encoding
 		for _, m := range cfg.Methods {
 			grid, err := m.Grid(cfg.Pref.Optimizer.LR)
 			if err != nil {
@@ -85,13 +89,29 @@ func EstimateCost(cfg Config, tokensPerSecond float64) (Estimate, error) {
 			est.PrefRuns += runs
 			est.PrefTokens += float64(runs) * prefPairs * 2 * kk * l
 			forward += float64(runs) * judgeTokens(cfg.Data.TestSize+cfg.Data.ValidationSize)
-			if (m.Loss == "dpo" || m.Loss == "cal-dpo") && !refsDone[m.UsesAllTemplates()] {
-				refsDone[m.UsesAllTemplates()] = true
-				forward += pairs * 2 * kk * l
+			refs := pairs * 2 * kk * l
+			switch {
+			case m.Schedule == ScheduleSPO: // every stage scores its pairs with the previous model
+				forward += float64(runs) * refs
+			case m.Loss == string(spec.ControllableCPO):
+				if !refsDone["control"] {
+					refsDone["control"] = true
+					sftRuns += ctrlLen / genLen // CPSFT: the SFT budget on longer prompts
+					forward += pairs * 2 * ctrlLen
+				}
+			case spec.LossName(m.Loss).NeedsReference():
+				key := m.Loss + fmt.Sprint(m.UsesAllTemplates())
+				if m.Loss == string(spec.DPO) || m.Loss == string(spec.CalDPO) {
+					key = fmt.Sprint(m.UsesAllTemplates()) // the same encoding and reference
+				}
+				if !refsDone[key] {
+					refsDone[key] = true
+					forward += refs
+				}
 			}
 		}
 	}
 	est.ForwardTokens = forward
-	est.Seconds = (float64(len(cfg.Seeds))*est.SFTTokens + est.PrefTokens + forward/3) / tokensPerSecond
+	est.Seconds = (sftRuns*est.SFTTokens + est.PrefTokens + forward/3) / tokensPerSecond
 	return est, nil
 }
