@@ -473,3 +473,35 @@ func checkResume(t *testing.T, cfg Config, full *Results) {
 	_, err = Run(other, &log)
 	require.ErrorContains(t, err, "another config")
 }
+
+// The protocol's prompt sets are disjoint: training pairs, validation prompts (every grid
+// pick), test prompts (the report only) and the on-policy prompts.
+func TestPromptSetsAreDisjoint(t *testing.T) {
+	cfg, err := Preset("cpu")
+	require.NoError(t, err)
+	e, err := newEnv(cfg, nil, nil)
+	require.NoError(t, err)
+	require.Len(t, e.val, cfg.Data.ValidationSize)
+	require.Len(t, e.test, cfg.Data.TestSize)
+	owner := map[string]string{}
+	add := func(set, prompt string) {
+		if o, ok := owner[prompt]; ok && o != set {
+			t.Fatalf("prompt %q is in %s and %s", prompt, o, set)
+		}
+		owner[prompt] = set
+	}
+	for _, p := range e.ds.Train {
+		add("train", p.Prompt)
+	}
+	for _, it := range e.val {
+		add("validation", it.Prompt)
+	}
+	for _, it := range e.test {
+		add("test", it.Prompt)
+	}
+	for _, it := range e.onPolicy {
+		if owner[it.Prompt] == "validation" || owner[it.Prompt] == "test" {
+			t.Fatalf("on-policy prompt %q is held out (%s)", it.Prompt, owner[it.Prompt])
+		}
+	}
+}
