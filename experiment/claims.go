@@ -19,6 +19,8 @@ type ClaimTest struct {
 	// DZ is Cohen's d_z, their mean over their standard deviation.
 	Diff Summary
 	DZ   float64
+	// PerDimension summarises the per-seed differences of each dimension's mean score.
+	PerDimension map[string]Summary
 	// Win is the win rate over seeds (per prompt, ties half), shown beside the change.
 	Win Summary
 	// P is the one-sided paired t-test's p-value (method > over), or TOST's; Adjusted is it
@@ -44,6 +46,14 @@ func ClaimTests(res *Results, a *Analysis) []ClaimTest {
 			}
 			ct := ClaimTest{Claim: cl.Text, Method: cl.Method, Over: o, Equivalence: cl.Equivalence,
 				Diff: Summarize(d), Win: a.Win[cl.Method][o]}
+			ct.PerDimension = map[string]Summary{}
+			for _, dim := range res.Dimensions {
+				var dd []float64
+				for _, sr := range res.Seeds {
+					dd = append(dd, sr.Evaluation(cl.Method).Mean[dim]-sr.Evaluation(o).Mean[dim])
+				}
+				ct.PerDimension[dim] = Summarize(dd)
+			}
 			t := PairedTTest(x, y, true)
 			ct.DZ = t.MeanDiff / t.SD
 			ct.P = t.P

@@ -354,6 +354,15 @@ func TestReportNumbersAreTheRunsOwn(t *testing.T) {
 		require.InDelta(t, adj[p[i]], c.Adjusted, 1e-12)
 		require.Contains(t, string(text), fmt.Sprintf("| %s | amopo vs %s | %s | %.2f | %s | %s | %s | %s |", c.Claim, c.Over,
 			fmtSigned(c.Diff, 3), c.DZ, fmtCI(c.Win, 3), fmtP(c.P), fmtP(c.Adjusted), c.Verdict))
+		row := "| amopo vs " + c.Over + " |"
+		for _, d := range dims {
+			var dd []float64
+			for _, sr := range res.Seeds {
+				dd = append(dd, sr.Methods["amopo"].Test.Mean[d]-sr.Evaluation(c.Over).Mean[d])
+			}
+			row += " " + fmtSigned(Summarize(dd), 3) + " |"
+		}
+		require.Contains(t, string(text), row+"\n")
 	}
 	// The change against SFT, per dimension, paired by seed.
 	for _, c := range a.Columns {

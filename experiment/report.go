@@ -328,6 +328,18 @@ func Markdown(res *Results, a *Analysis, meta Meta, plots []string) string {
 			p("| %s | %s vs %s | %s | %.2f | %s | %s | %s | %s |\n", t.Claim, t.Method, t.Over, fmtSigned(t.Diff, 3), t.DZ,
 				fmtCI(t.Win, 3), fmtP(t.P), fmtP(t.Adjusted), t.Verdict)
 		}
+		p("\nPer dimension, the same comparisons (mean per-seed difference ± 95%% CI; no test, for reading the change):\n\n| comparison |")
+		for _, d := range res.Dimensions {
+			p(" %s |", d)
+		}
+		p("\n|---|%s\n", strings.Repeat("---|", len(res.Dimensions)))
+		for _, t := range a.Claims {
+			p("| %s vs %s |", t.Method, t.Over)
+			for _, d := range res.Dimensions {
+				p(" %s |", fmtSigned(t.PerDimension[d], 3))
+			}
+			p("\n")
+		}
 		if d, ok := a.Delta["amopo"]; ok {
 			p("\nEvery dimension improves (paper, Tables 2-3), for amopo against SFT: %s.\n", EveryDimension(d, res.Dimensions))
 		}
