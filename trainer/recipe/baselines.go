@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/amopo-engine/amopo/amopo/spec"
 	"github.com/amopo-engine/amopo/data"
 )
 
@@ -65,4 +66,19 @@ func ControlPairs(pairs []data.Pair, dims []string) ([]data.Pair, error) {
 		out[i] = p
 	}
 	return out, nil
+}
+
+// refuseExperimentOnly refuses, in cmd/train's recipe, the losses whose inputs only the
+// experiment computes so far (a CPSFT model and reference log-probs on control-token
+// prompts; margin rewards), naming where they run, instead of failing at the first step.
+func refuseExperimentOnly(p spec.Params) error {
+	switch {
+	case p.Loss.ControlReference():
+		return fmt.Errorf("loss.name %s: needs a CPSFT model and the reference's log-probs on control-token prompts, "+
+			"which this recipe does not compute yet; cmd/experiment runs it (method loss controllable-cpo)", p.Loss)
+	case p.Loss.NeedsMarginRewards():
+		return fmt.Errorf("loss.name %s: needs margin rewards (the other objectives' rewards of each response), "+
+			"which this recipe does not compute yet; cmd/experiment runs it from the data's scores (method loss modpo)", p.Loss)
+	}
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/amopo-engine/amopo/data"
+	"github.com/amopo-engine/amopo/trainer"
 	"github.com/stretchr/testify/require"
 )
 
@@ -45,4 +46,20 @@ func TestControlPairs(t *testing.T) {
 	require.Equal(t, "add 1 and 2.", pairs[0].Prompt)
 	_, err = ControlPairs(pairs, []string{"honesty"})
 	require.ErrorContains(t, err, `no "honesty" score`)
+}
+
+// cmd/train's recipe refuses the losses whose inputs only cmd/experiment computes, by
+// name, before any work; amopo-ref (the reference on the same prompts) is accepted.
+func TestRecipeRefusesExperimentOnlyLosses(t *testing.T) {
+	for _, name := range []string{"controllable-cpo", "modpo"} {
+		cfg := trainer.Defaults()
+		cfg.Loss.Name, cfg.Loss.Policy = name, "uniform"
+		cfg.Loss.NLLWeight = nil
+		_, err := Resolve(cfg)
+		require.ErrorContains(t, err, "cmd/experiment runs", name)
+	}
+	cfg := trainer.Defaults()
+	cfg.Loss.Name = "amopo-ref"
+	_, err := Resolve(cfg)
+	require.NoError(t, err)
 }
