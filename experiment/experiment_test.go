@@ -25,9 +25,6 @@ func TestStatistics(t *testing.T) {
 	require.InDelta(t, 2.042, TQuantile975(30), 1e-12)
 	require.InDelta(t, 0.5, WinRate([]float64{3, 1, 2, 0}, []float64{1, 1, 3, 0}), 1e-12) // (1 + .5 + 0 + .5) / 4
 	require.InDelta(t, 0.75, WinRate([]float64{3, 2}, []float64{1, 2}), 1e-12)
-	require.Equal(t, "held", Verdict(Summary{Mean: 0.7, HalfWidth: 0.1}))
-	require.Equal(t, "did not hold", Verdict(Summary{Mean: 0.3, HalfWidth: 0.1}))
-	require.Equal(t, "inconclusive", Verdict(Summary{Mean: 0.55, HalfWidth: 0.1}))
 }
 
 func TestPresetsValidate(t *testing.T) {

@@ -88,23 +88,6 @@ func WinRate(a, b []float64) float64 {
 	return w / float64(len(a))
 }
 
-// Verdict reads a win-rate summary: "held" when its whole interval is above 1/2, "did not
-// hold" when it is below, "inconclusive" otherwise.
-func Verdict(s Summary) string {
-	switch {
-	case math.IsNaN(s.HalfWidth):
-		if s.Mean > 0.5 {
-			return "inconclusive (one seed, favourable)"
-		}
-		return "inconclusive (one seed)"
-	case s.Low() > 0.5:
-		return "held"
-	case s.High() < 0.5:
-		return "did not hold"
-	}
-	return "inconclusive"
-}
-
 // ChangeVerdict reads a summary of score differences: "improved" when its whole interval
 // is above 0, "worse" when below, "unclear" otherwise (or with one seed).
 func ChangeVerdict(s Summary) string {
