@@ -2,9 +2,32 @@
 // task, whose judges are programs: SFT a small model, build preference pairs (from the
 // task's generator and on-policy from the SFT model's own samples scored by the judges),
 // train every method from the same SFT weights with the same budget, generate greedily on
-// held-out prompts, score every dimension, and compare the methods over several seeds
-// (means with 95% confidence intervals, pairwise win rates), writing a markdown report
-// and PNG plots.
+// held-out prompts, score every dimension, and compare the methods over several seeds,
+// writing a markdown report and PNG plots.
+//
+// # Protocol
+//
+// The training pairs, the validation prompts and the test prompts are disjoint (the
+// on-policy prompts avoid the held-out ones). Every method's grid (lr included, the same
+// number of points per method: PaperMethods) is searched on the first seed and picked on
+// the validation prompts; the test prompts only make the report. The claims are one-sided
+// paired t-tests over seeds on the mean judge-score sum, Holm-corrected as one family,
+// or TOST with a stated bound for an equivalence claim (ClaimTests); the report puts the
+// mean change, d_z and the win rate side by side, and floor rows (answers that need no
+// model) beside the methods.
+//
+// # Resuming
+//
+// Each finished (seed, method) cell is saved atomically in out_dir/cells; a rerun with
+// the same config trains only the missing cells (cellStore), so the cpu preset's hours can
+// span sittings. Run --estimate first: it measures the throughput and predicts the wall
+// time (EstimateCost).
+//
+// # Baselines
+//
+// The paper's multi-objective baselines need more than a loss: controllable CPO its CPSFT
+// model and reference on control-token prompts, MODPO margin rewards, SPO a schedule of
+// stages; methods.go says how each is run, and the report repeats it.
 package experiment
 
 import (
