@@ -92,7 +92,7 @@ func EstimateCost(cfg Config, tokensPerSecond float64) (Estimate, error) {
 			refs := pairs * 2 * kk * l
 			switch {
 			case m.Schedule == ScheduleSPO: // every stage scores its pairs with the previous model
-				forward += float64(runs) * refs
+				forward += float64(runs*len(task.Dimensions())) * refs
 			case m.Loss == string(spec.ControllableCPO):
 				if !refsDone["control"] {
 					refsDone["control"] = true
