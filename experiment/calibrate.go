@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/amopo-engine/amopo/amopo"
 	"github.com/amopo-engine/amopo/amopo/spec"
 	"github.com/amopo-engine/amopo/data"
 	enginebackend "github.com/amopo-engine/amopo/engine/backend"
@@ -11,43 +12,71 @@ import (
 	"github.com/amopo-engine/amopo/gomlx/llm"
 	"github.com/amopo-engine/amopo/trainer"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 )
 
-// MeasureThroughput measures the training throughput (tokens/s) that EstimateCost needs,
-// on this machine with cfg's backend, model and SFT batches: one step to compile, then
-// steps timed SFT steps on the config's own data. The preference steps' tokens cost about
-// the same per token (the same forward and backward pass, the loss is small beside it).
-func MeasureThroughput(cfg Config, steps int) (float64, error) {
+// MeasureThroughput measures the training throughputs EstimateCost needs, on this
+// machine with cfg's backend and model: steps timed SFT steps on the config's SFT batches,
+// and steps timed AMoPO steps (K = 4 templates) on its preference batches, each after one
+// step that compiles the graph.
+func MeasureThroughput(cfg Config, steps int) (Throughput, error) {
 	if steps < 1 {
-		return 0, fmt.Errorf("measure throughput: steps %d, want >= 1", steps)
+		return Throughput{}, fmt.Errorf("measure throughput: steps %d, want >= 1", steps)
 	}
 	if err := cfg.Validate(); err != nil {
-		return 0, err
+		return Throughput{}, err
 	}
 	fastgrad.RegisterFastDotGrad()
 	backend, err := enginebackend.New(cfg.Backend)
 	if err != nil {
-		return 0, err
+		return Throughput{}, err
 	}
 	defer backend.Finalize()
 	e, err := newEnv(cfg, backend, nil)
 	if err != nil {
-		return 0, err
+		return Throughput{}, err
 	}
-	ex, err := e.encGen.EncodeAll(e.ds.Train)
+	pad := int32(e.tok.Pad())
+	sftEx, err := e.encGen.EncodeAll(e.ds.Train)
 	if err != nil {
-		return 0, err
+		return Throughput{}, err
 	}
-	src, err := trainer.NewSFTSource(ex, data.BatchConfig{BatchSize: cfg.SFT.BatchSize, Seed: 1}, int32(e.tok.Pad()))
+	sftSrc, err := trainer.NewSFTSource(sftEx, data.BatchConfig{BatchSize: cfg.SFT.BatchSize, Seed: 1}, pad)
 	if err != nil {
-		return 0, err
+		return Throughput{}, err
 	}
+	prefEx, err := e.encAll.EncodeAll(e.genPairs)
+	if err != nil {
+		return Throughput{}, err
+	}
+	prefSrc, err := trainer.NewPairSource(prefEx, data.BatchConfig{BatchSize: cfg.Pref.BatchSize, Seed: 1}, pad)
+	if err != nil {
+		return Throughput{}, err
+	}
+	amopoMethod := Method{Name: "amopo", Loss: string(spec.AMoPO)}
+	params, err := amopoMethod.Params(Point{Beta: 0.8, Gamma: 2, LR: cfg.Pref.Optimizer.LR}, amopoMethod.Dimensions(), 1)
+	if err != nil {
+		return Throughput{}, err
+	}
+	var tp Throughput
+	if tp.SFT, err = e.timeSteps(trainer.SFTStep, spec.Params{}, cfg.SFT.Optimizer, sftSrc, steps); err != nil {
+		return Throughput{}, fmt.Errorf("sft: %w", err)
+	}
+	if tp.Preference, err = e.timeSteps(trainer.PreferenceStep, params, cfg.Pref.Optimizer, prefSrc, steps); err != nil {
+		return Throughput{}, fmt.Errorf("preference: %w", err)
+	}
+	return tp, nil
+}
+
+// timeSteps runs steps+1 training steps from a fresh model and returns the tokens per
+// second of the last steps (the first compiles).
+func (e *env) timeSteps(kind trainer.StepKind, p spec.Params, opt trainer.OptimizerConfig, src trainer.Source, steps int) (float64, error) {
 	ctx := context.New()
 	if err := llm.InitRandom(ctx.In("model"), e.mcfg, 1, dtypes.Float32); err != nil {
 		return 0, err
 	}
-	st, err := trainer.NewStepper(backend, ctx, e.model, trainer.SFTStep, spec.Params{}, cfg.SFT.Optimizer, steps+1, 1)
+	st, err := trainer.NewStepper(e.backend, ctx, e.model, kind, p, opt, steps+1, 1)
 	if err != nil {
 		return 0, err
 	}
@@ -60,7 +89,12 @@ func MeasureThroughput(cfg Config, steps int) (float64, error) {
 		if i == 1 { // step 0 compiled the graph
 			tokens, start = 0, time.Now()
 		}
-		if _, err := st.Run(b, nil, true); err != nil {
+		var noise *tensors.Tensor
+		if kind == trainer.PreferenceStep {
+			dims := b.Tokens.Shape().Dimensions
+			noise = amopo.NoiseTensor(1, uint64(i), dims[0], dims[1])
+		}
+		if _, err := st.Run(b, noise, true); err != nil {
 			return 0, err
 		}
 		tokens += b.NumTokens

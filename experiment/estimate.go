@@ -12,23 +12,33 @@ import (
 // at a given training throughput. Forward-only work (generation, reference log-probs) is
 // counted as a third of a training token (no backward pass).
 type Estimate struct {
-	TokensPerSecond float64
-	SFTTokens       float64 // per seed
-	PrefRuns        int     // method trainings over all seeds (grid points included)
-	PrefTokens      float64 // all preference training, all seeds
-	ForwardTokens   float64 // generation and reference log-probs, all seeds
-	Seconds         float64
+	Throughput    Throughput
+	SFTTokens     float64 // per seed
+	PrefRuns      int     // method trainings over all seeds (grid points included)
+	PrefTokens    float64 // all preference training, all seeds
+	ForwardTokens float64 // generation and reference log-probs, all seeds
+	Seconds       float64
 }
 
 func (e Estimate) String() string {
-	return fmt.Sprintf("%.0f s (%.1f min) at %.0f training tokens/s: SFT %.0fk tokens per seed, %d preference runs totalling %.0fk tokens, %.0fk forward-only tokens",
-		e.Seconds, e.Seconds/60, e.TokensPerSecond, e.SFTTokens/1e3, e.PrefRuns, e.PrefTokens/1e3, e.ForwardTokens/1e3)
+	return fmt.Sprintf("%.0f s (%.1f min) at %.0f (SFT) and %.0f (preference) training tokens/s: SFT %.0fk tokens per seed, %d preference runs totalling %.0fk tokens, %.0fk forward-only tokens",
+		e.Seconds, e.Seconds/60, e.Throughput.SFT, e.Throughput.Preference, e.SFTTokens/1e3, e.PrefRuns, e.PrefTokens/1e3, e.ForwardTokens/1e3)
 }
 
-// EstimateCost predicts the wall time of cfg from a measured training throughput
-// (tokens/s of the trainer on the same model and machine), using the real encoded
-// lengths of the config's data.
-func EstimateCost(cfg Config, tokensPerSecond float64) (Estimate, error) {
+// Throughput is the trainer's speed in training tokens per second on one model and
+// machine: SFT steps, and preference steps (K templates x 2 responses per pair, which ran
+// several times slower per token than SFT's on the 2-core machine). Forward-only work is
+// counted at the SFT speed.
+type Throughput struct {
+	SFT, Preference float64
+}
+
+// EstimateCost predicts the wall time of cfg from measured throughputs
+// (MeasureThroughput), using the real encoded lengths of the config's data.
+func EstimateCost(cfg Config, tp Throughput) (Estimate, error) {
+	if !(tp.SFT > 0) || !(tp.Preference > 0) {
+		return Estimate{}, fmt.Errorf("estimate: throughputs must be > 0, got %+v", tp)
+	}
 	if err := cfg.Validate(); err != nil {
 		return Estimate{}, err
 	}
@@ -61,7 +71,7 @@ func EstimateCost(cfg Config, tokensPerSecond float64) (Estimate, error) {
 	ctrlLen := genLen + float64(len(fmt.Sprintf("<%s: 4> <%s: 4> <%s: 4> ", task.Helpfulness, task.Correctness,
 		task.InstructionFollowing))) // the control tokens: one byte token per character
 	k := float64(len(task.Templates()))
-	est := Estimate{TokensPerSecond: tokensPerSecond}
+	est := Estimate{Throughput: tp}
 	accum := float64(max(cfg.SFT.GradAccum, 1))
 	est.SFTTokens = float64(cfg.SFT.Steps*cfg.SFT.BatchSize) * accum * genLen
 	prefPairs := float64(cfg.Pref.Steps*cfg.Pref.BatchSize) * float64(max(cfg.Pref.GradAccum, 1))
@@ -112,6 +122,6 @@ func EstimateCost(cfg Config, tokensPerSecond float64) (Estimate, error) {
 		}
 	}
 	est.ForwardTokens = forward
-	est.Seconds = (sftRuns*est.SFTTokens + est.PrefTokens + forward/3) / tokensPerSecond
+	est.Seconds = (sftRuns*est.SFTTokens+forward/3)/tp.SFT + est.PrefTokens/tp.Preference
 	return est, nil
 }

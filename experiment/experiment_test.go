@@ -46,10 +46,15 @@ func TestPresetsValidate(t *testing.T) {
 	}
 	// The estimate counts what each method adds: more seeds, SPO's per-stage reference
 	// passes, controllable CPO's CPSFT.
-	est, err := EstimateCost(cpu, 1000)
+	est, err := EstimateCost(cpu, Throughput{SFT: 1000, Preference: 300})
 	require.NoError(t, err)
+	slow, err := EstimateCost(cpu, Throughput{SFT: 1000, Preference: 150})
+	require.NoError(t, err)
+	require.InDelta(t, est.PrefTokens/300, slow.Seconds-est.Seconds, 1e-6, "preference tokens at the preference throughput")
+	_, err = EstimateCost(cpu, Throughput{SFT: 1000})
+	require.ErrorContains(t, err, "throughputs must be > 0")
 	three, _ := Preset("cpu-3")
-	est3, err := EstimateCost(three, 1000)
+	est3, err := EstimateCost(three, Throughput{SFT: 1000, Preference: 300})
 	require.NoError(t, err)
 	require.Greater(t, est.Seconds, est3.Seconds, "10 seeds vs 3: %s vs %s", est, est3)
 	for _, n := range []string{"spo", "controllable-cpo", "modpo", "amopo-ref"} {
@@ -61,7 +66,7 @@ func TestPresetsValidate(t *testing.T) {
 			}
 		}
 		without.Claims = nil
-		e, err := EstimateCost(without, 1000)
+		e, err := EstimateCost(without, Throughput{SFT: 1000, Preference: 300})
 		require.NoError(t, err)
 		require.Less(t, e.Seconds, est3.Seconds, n)
 	}

@@ -39,7 +39,7 @@ func run(args []string, out io.Writer) error {
 	backend := fs.String("backend", "", "GoMLX backend (overrides backend)")
 	rewrite := fs.String("rewrite", "", "render the report and plots again from this results.json (no training), into --out or its own folder")
 	estimate := fs.Bool("estimate", false, "print the predicted wall time and exit")
-	tps := fs.Float64("tokens-per-second", 0, "training throughput the estimate assumes (0: measured here first, with a few SFT steps of the config's model)")
+	tps := fs.Float64("tokens-per-second", 0, "training throughput the estimate assumes for SFT and preference steps (0: both measured here first, with a few steps of the config's model)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -93,13 +93,15 @@ func run(args []string, out io.Writer) error {
 	if *tps < 0 {
 		return fmt.Errorf("--tokens-per-second %g: must be > 0, or 0 to measure it", *tps)
 	}
+	tp := experiment.Throughput{SFT: *tps, Preference: *tps}
 	if *tps == 0 {
-		if *tps, err = experiment.MeasureThroughput(cfg, 8); err != nil {
+		if tp, err = experiment.MeasureThroughput(cfg, 8); err != nil {
 			return fmt.Errorf("measuring the throughput for the estimate: %w", err)
 		}
-		fmt.Fprintf(out, "measured %.0f training tokens/s (8 SFT steps of the config's model and batches, on this machine)\n", *tps)
+		fmt.Fprintf(out, "measured %.0f (SFT) and %.0f (preference) training tokens/s (8 steps each of the config's model and batches, on this machine)\n",
+			tp.SFT, tp.Preference)
 	}
-	est, err := experiment.EstimateCost(cfg, *tps)
+	est, err := experiment.EstimateCost(cfg, tp)
 	if err != nil {
 		return err
 	}

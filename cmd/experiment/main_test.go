@@ -13,12 +13,12 @@ func TestEstimateAndFlags(t *testing.T) {
 	var out bytes.Buffer
 	require.NoError(t, run([]string{"--preset", "cpu", "--estimate", "--tokens-per-second", "1000"}, &out))
 	require.Contains(t, out.String(), "estimate: ")
-	require.Contains(t, out.String(), "at 1000 training tokens/s")
+	require.Contains(t, out.String(), "at 1000 (SFT) and 1000 (preference) training tokens/s")
 	require.NotContains(t, out.String(), "measured")
 	out.Reset()
 	require.NoError(t, run([]string{"--preset", "tiny", "--estimate"}, &out))
 	require.Contains(t, out.String(), "measured ")
-	require.NotContains(t, out.String(), "at 1000 training tokens/s")
+	require.NotContains(t, out.String(), "at 1000 (SFT) and 1000 (preference) training tokens/s")
 	require.ErrorContains(t, run([]string{"--preset", "tiny", "--estimate", "--tokens-per-second", "-1"}, &out), "--tokens-per-second")
 
 	out.Reset()
