@@ -2,13 +2,37 @@
 // task, whose judges are programs: SFT a small model, build preference pairs (from the
 // task's generator and on-policy from the SFT model's own samples scored by the judges),
 // train every method from the same SFT weights with the same budget, generate greedily on
-// held-out prompts, score every dimension, and compare the methods over several seeds
-// (means with 95% confidence intervals, pairwise win rates), writing a markdown report
-// and PNG plots.
+// held-out prompts, score every dimension, and compare the methods over several seeds,
+// writing a markdown report and PNG plots.
+//
+// # Protocol
+//
+// The training pairs, the validation prompts and the test prompts are disjoint (the
+// on-policy prompts avoid the held-out ones). Every method's grid (lr included, the same
+// number of points per method: PaperMethods) is searched on the first seed and picked on
+// the validation prompts; the test prompts only make the report. The claims are one-sided
+// paired t-tests over seeds on the mean judge-score sum, Holm-corrected as one family,
+// or TOST with a stated bound for an equivalence claim (ClaimTests); the report puts the
+// mean change, d_z and the win rate side by side, and floor rows (answers that need no
+// model) beside the methods.
+//
+// # Resuming
+//
+// Each finished (seed, method) cell is saved atomically in out_dir/cells; a rerun with
+// the same config trains only the missing cells (cellStore), so the cpu preset's hours can
+// span sittings. Run --estimate first: it measures the throughput and predicts the wall
+// time (EstimateCost).
+//
+// # Baselines
+//
+// The paper's multi-objective baselines need more than a loss: controllable CPO its CPSFT
+// model and reference on control-token prompts, MODPO margin rewards, SPO a schedule of
+// stages; methods.go says how each is run, and the report repeats it.
 package experiment
 
 import (
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/amopo-engine/amopo/amopo/spec"
@@ -71,19 +95,41 @@ type Method struct {
 	// NLLWeight, when set, weighs an SFT term on the chosen responses (unset: the loss's).
 	NLLWeight *float64 `json:"nll_weight" yaml:"nll_weight"`
 	// Templates: "all" (the K = 4 dimension templates) or "general" (K = 1, the plain
-	// prompt). Default: all for amopo, general for the single-objective baselines.
+	// prompt). Default: all for amopo and amopo-ref, general for the baselines.
 	Templates string    `json:"templates" yaml:"templates"`
 	Beta      []float64 `json:"beta" yaml:"beta"`
 	Gamma     []float64 `json:"gamma" yaml:"gamma"`
 	Lambda    []float64 `json:"lambda" yaml:"lambda"` // ORPO's odds-ratio weight
 	LR        []float64 `json:"lr" yaml:"lr"`
+	// Schedule "spo" runs Loss as SPO's stage loss, one dimension after another
+	// (spec.SPOSchedule); "" trains the loss once.
+	Schedule string `json:"schedule,omitempty" yaml:"schedule"`
+	// ObjectiveWeights are MODPO's w = [w_k, w_-k...] over the task's dimensions in order
+	// (the first orders the pairs, the others weigh the margin rewards); default uniform.
+	ObjectiveWeights []float64 `json:"objective_weights,omitempty" yaml:"objective_weights"`
 }
 
-// Claim says that Method beats each of Over (win rate on the judge-score sum above 1/2).
+// ScheduleSPO names SPO's sequential schedule in Method.Schedule.
+const ScheduleSPO = "spo"
+
+// Dimensions are the templates the method trains on: the K dimension templates or the
+// general one.
+func (m Method) Dimensions() []string {
+	if m.UsesAllTemplates() {
+		return task.Templates().Names()
+	}
+	return []string{"general"}
+}
+
+// Claim says that Method beats each of Over: its mean judge-score sum on the test prompts
+// is higher, paired by seed (one-sided paired t-test, Holm-corrected over every
+// comparison of every claim). With Equivalence > 0 it says instead that the two do as well,
+// within +-Equivalence on the judge-score sum (TOST).
 type Claim struct {
-	Text   string   `json:"text" yaml:"text"`
-	Method string   `json:"method" yaml:"method"`
-	Over   []string `json:"over" yaml:"over"`
+	Text        string   `json:"text" yaml:"text"`
+	Method      string   `json:"method" yaml:"method"`
+	Over        []string `json:"over" yaml:"over"`
+	Equivalence float64  `json:"equivalence,omitempty" yaml:"equivalence"`
 }
 
 // Point is one grid point of a method: its resolved hyper-parameters.
@@ -133,7 +179,7 @@ func (m Method) UsesAllTemplates() bool {
 	case "general":
 		return false
 	}
-	return m.Loss == string(spec.AMoPO)
+	return m.Loss == string(spec.AMoPO) || m.Loss == string(spec.AMoPORef)
 }
 
 // Params resolves the loss of one grid point for the given dimensions, as cmd/train
@@ -154,6 +200,25 @@ func (m Method) Params(p Point, dims []string, seed uint64) (spec.Params, error)
 	sp, err := cfg.LossParams(dims)
 	if err != nil {
 		return spec.Params{}, fmt.Errorf("method %s: %w", m.Name, err)
+	}
+	switch {
+	case name == spec.MODPO:
+		n := len(task.Dimensions())
+		sp.ObjectiveWeights = m.ObjectiveWeights
+		if sp.ObjectiveWeights == nil {
+			for range n {
+				sp.ObjectiveWeights = append(sp.ObjectiveWeights, 1/float64(n))
+			}
+		}
+		if len(sp.ObjectiveWeights) != n {
+			return spec.Params{}, fmt.Errorf("method %s: objective_weights %v: one per task dimension %v",
+				m.Name, sp.ObjectiveWeights, task.Dimensions())
+		}
+		if err := sp.Validate(); err != nil {
+			return spec.Params{}, fmt.Errorf("method %s: %w", m.Name, err)
+		}
+	case m.ObjectiveWeights != nil:
+		return spec.Params{}, fmt.Errorf("method %s: objective_weights are MODPO's (loss %s)", m.Name, name)
 	}
 	return sp, nil
 }
@@ -197,9 +262,23 @@ func (c *Config) Validate() error {
 		if err != nil {
 			return err
 		}
-		dims := []string{"general"}
-		if m.UsesAllTemplates() {
-			dims = task.Templates().Names()
+		dims := m.Dimensions()
+		switch m.Schedule {
+		case "":
+		case ScheduleSPO:
+			if m.UsesAllTemplates() {
+				return fmt.Errorf("method %s: spo stages train K = 1 (templates: general)", m.Name)
+			}
+			if n := len(task.Dimensions()); c.Pref.Steps < n {
+				return fmt.Errorf("method %s: spo splits preference.steps (%d) over %d dimension stages: at least one step each",
+					m.Name, c.Pref.Steps, n)
+			}
+		default:
+			return fmt.Errorf("method %s: schedule %q (\"\" or %q)", m.Name, m.Schedule, ScheduleSPO)
+		}
+		if (m.Loss == string(spec.ControllableCPO) || m.Loss == string(spec.MODPO)) && m.UsesAllTemplates() {
+			return fmt.Errorf("method %s: %s trains K = 1 (templates: general): its multi-objective inputs are the "+
+				"control tokens or margin rewards", m.Name, m.Loss)
 		}
 		for _, p := range grid {
 			if _, err := m.Params(p, dims, 1); err != nil {
@@ -211,6 +290,9 @@ func (c *Config) Validate() error {
 		}
 	}
 	for i, cl := range c.Claims {
+		if cl.Equivalence < 0 || math.IsNaN(cl.Equivalence) || math.IsInf(cl.Equivalence, 0) {
+			return fmt.Errorf("claims[%d]: equivalence %g: a bound > 0 on the judge-score sum (0: a directional claim)", i, cl.Equivalence)
+		}
 		for _, n := range append([]string{cl.Method}, cl.Over...) {
 			if !seen[n] {
 				return fmt.Errorf("claims[%d]: unknown method %q", i, n)
@@ -226,58 +308,80 @@ func Load(path string, cfg *Config) error {
 	return trainer.DecodeFile(path, cfg)
 }
 
-// PaperMethods are the methods of the comparison: AMoPO with its weight policies and
-// without length normalisation, and the baselines, with the search ranges of the paper's
-// appendix B (Table 4): DPO, CPO (here Xu et al.'s contrastive CPO) and Cal-DPO beta in {0.1, 0.2}, SimPO beta in {0.8, 1.0}
-// with gamma 2, ORPO lambda in {0.1, 0.2}, AMoPO beta 0.8 and gamma 2. The paper's lr range
-// [3e-7, 5e-6] is for 7B models; for the 0.8M model it is scaled to {1e-4, 2.5e-4} (2e-3
-// and above collapsed it, trainer.Defaults). Grids are searched on the first seed and
-// picked on the validation prompts.
-// Level 0: no grid; 1 (the CPU budget): the appendix-B grids and the lr grid for AMoPO and
-// every baseline, so the baselines get at least AMoPO's tuning; the AMoPO ablations
-// (split, fixed, no length normalisation) keep the default lr; 2: the lr grid for every
-// method, and gamma in {1, 2} for AMoPO.
+// PaperMethods are the methods of the comparison: AMoPO, its ablations (split and fixed
+// weights, no length normalisation, a reference model: Table 11), the single-objective
+// baselines and the paper's multi-objective ones (controllable CPO, MODPO, SPO), with the
+// search ranges of the paper's appendix B (Table 4): DPO, contrastive CPO, Cal-DPO,
+// controllable CPO, MODPO and SPO's DPO stages beta in {0.1, 0.2}; ORPO lambda in {0.1,
+// 0.2}; SimPO, AMoPO and its ablations beta in {0.8, 1.0} with gamma 2 (the same term). The
+// no-length-normalisation ablation sums log-probs, ~25x the means on this task, so its own
+// beta grid is scaled down to {0.05, 0.1}. The paper's lr range [3e-7, 5e-6] is for 7B
+// models; for the 0.8M model it is scaled to {1e-4, 2.5e-4} (2e-3 and above collapsed it,
+// trainer.Defaults). Every method has the same number of grid points (a test holds it), all
+// searched on the first seed and picked on the validation prompts, never the test ones.
+// Level 0: one point per method (the first of each range); 1 (the CPU budget): 2 x 2
+// points; 2: 2 x 3 (lr also 5e-4).
 func PaperMethods(level int) []Method {
-	g := func(min int, full, one []float64) []float64 {
-		if level >= min {
-			return full
+	g := func(full []float64) []float64 {
+		if level == 0 {
+			return full[:1]
 		}
-		return one
+		return full
 	}
-	lrs := g(1, []float64{1e-4, 2.5e-4}, nil)
-	ablationLRs := g(2, lrs, nil)
-	b12 := g(1, []float64{0.1, 0.2}, nil)
+	lrs := []float64{1e-4, 2.5e-4}
+	if level >= 2 {
+		lrs = append(lrs, 5e-4)
+	}
+	lrs = g(lrs)
+	b12 := g([]float64{0.1, 0.2})
+	b810 := g([]float64{0.8, 1.0})
 	return []Method{
-		{Name: "amopo", Loss: "amopo", Policy: "gaussian", Gamma: g(2, []float64{1, 2}, nil), LR: lrs},
-		{Name: "amopo-split", Loss: "amopo", Policy: "gaussian-split", LR: ablationLRs},
-		{Name: "amopo-fixed", Loss: "amopo", Policy: "fixed", Weights: []float64{1, 1, 1, 1}, LR: ablationLRs},
-		// Summed log-probs are ~25x the means on this task: beta scaled down to match.
-		{Name: "amopo-no-ln", Loss: "amopo", Policy: "gaussian", NoLengthNorm: true, Beta: g(2, []float64{0.05, 0.2}, []float64{0.1}), LR: ablationLRs},
-		{Name: "simpo", Loss: "simpo", Beta: g(1, []float64{0.8, 1.0}, nil), LR: lrs},
+		{Name: "amopo", Loss: "amopo", Policy: "gaussian", Beta: b810, LR: lrs},
+		{Name: "amopo-split", Loss: "amopo", Policy: "gaussian-split", Beta: b810, LR: lrs},
+		{Name: "amopo-fixed", Loss: "amopo", Policy: "fixed", Weights: []float64{1, 1, 1, 1}, Beta: b810, LR: lrs},
+		{Name: "amopo-no-ln", Loss: "amopo", Policy: "gaussian", NoLengthNorm: true, Beta: g([]float64{0.05, 0.1}), LR: lrs},
+		{Name: "amopo-ref", Loss: "amopo-ref", Policy: "gaussian", Beta: b810, LR: lrs},
+		{Name: "simpo", Loss: "simpo", Beta: b810, LR: lrs},
 		{Name: "dpo", Loss: "dpo", Beta: b12, LR: lrs},
 		{Name: "orpo", Loss: "orpo", Lambda: b12, LR: lrs},
 		{Name: "contrastive-cpo", Loss: "contrastive-cpo", Beta: b12, LR: lrs},
 		{Name: "cal-dpo", Loss: "cal-dpo", Beta: b12, LR: lrs},
+		{Name: "controllable-cpo", Loss: "controllable-cpo", Beta: b12, LR: lrs},
+		{Name: "modpo", Loss: "modpo", Beta: b12, LR: lrs},
+		{Name: "spo", Loss: "dpo", Schedule: ScheduleSPO, Beta: b12, LR: lrs},
 	}
 }
 
-// PaperClaims are the claims of the paper the report checks.
+// FixedWeightsBound is the equivalence bound of the "Gaussian and fixed weights do as
+// well" claim: a difference in mean judge-score sum (0-12) under 0.25, about 2% of the
+// scale, is taken as no practical difference.
+const FixedWeightsBound = 0.25
+
+// PaperClaims are the claims of the paper the report checks; each comparison is a
+// one-sided paired t-test over seeds on the mean judge-score sum, Holm-corrected over all
+// of them, except the equivalence claim (TOST with its bound).
 func PaperClaims() []Claim {
 	return []Claim{
-		{Text: "AMoPO beats the baselines", Method: "amopo", Over: []string{"simpo", "dpo", "orpo", "contrastive-cpo", "cal-dpo"}},
+		{Text: "AMoPO beats the baselines", Method: "amopo", Over: []string{"simpo", "dpo", "orpo", "contrastive-cpo",
+			"cal-dpo", "controllable-cpo", "modpo", "spo"}},
 		{Text: "adaptive (Gaussian) weights beat fixed weights", Method: "amopo", Over: []string{"amopo-fixed"}},
+		{Text: "Gaussian and fixed weights do as well (equivalence)", Method: "amopo", Over: []string{"amopo-fixed"},
+			Equivalence: FixedWeightsBound},
 		{Text: "length normalisation helps", Method: "amopo", Over: []string{"amopo-no-ln"}},
+		{Text: "no reference model is needed (AMoPO beats AMoPO with one)", Method: "amopo", Over: []string{"amopo-ref"}},
 		{Text: "AMoPO beats the SFT model", Method: "amopo", Over: []string{"sft"}},
 	}
 }
 
-// Preset returns a named configuration: tiny (the end-to-end test, seconds), cpu (the
-// miniature comparison on 2 cores, aimed at under 60 minutes: see Estimate), gpu.
+// Preset returns a named configuration: tiny (the end-to-end test, every kind of method,
+// seconds), cpu (the protocol on 2 cores: 10 seeds, every method's grid; hours, see
+// Estimate; it resumes at (seed, method) granularity, so it can span sittings), cpu-3 (the
+// same on 3 seeds), gpu (10 seeds, a larger model and data).
 func Preset(name string) (Config, error) {
 	sftOpt := trainer.DefaultOptimizer(3e-3)
 	prefOpt := trainer.DefaultOptimizer(2.5e-4)
 	base := Config{
-		Preset: name, Backend: "go", OutDir: "out/experiment", Seeds: []uint64{1, 2, 3},
+		Preset: name, Backend: "go", OutDir: "out/experiment", Seeds: seedsUpTo(10),
 		Model: trainer.ModelConfig{Preset: "tiny", DType: "f32"},
 		Data: DataConfig{DataSeed: 1, TrainSize: 2000, GeneratorPairs: 400, ValidationSize: 48, TestSize: 200,
 			MaxLength: 96, MaxPromptLength: 64},
@@ -290,6 +394,10 @@ func Preset(name string) (Config, error) {
 	switch name {
 	case "cpu":
 		return base, nil
+	case "cpu-3":
+		c := base
+		c.Seeds = seedsUpTo(3)
+		return c, nil
 	case "tiny":
 		c := base
 		c.Seeds = []uint64{1, 2}
@@ -297,20 +405,31 @@ func Preset(name string) (Config, error) {
 			MaxLength: 80, MaxPromptLength: 64}
 		c.SFT.Steps, c.SFT.BatchSize = 3, 8
 		c.SFT.Optimizer.WarmupSteps, c.Pref.Optimizer.WarmupSteps = 1, 1
-		c.Pref.Steps, c.Pref.BatchSize = 2, 2
+		c.Pref.Steps, c.Pref.BatchSize = 3, 2 // SPO: one step per dimension
 		c.OnPolicy = trainer.OnPolicyConfig{Prompts: 6, Samples: 3, Temperature: 1.5, MaxNewTokens: 8}
 		c.MaxNewTokens = 8
 		c.LogEvery = 0
 		c.Methods = []Method{
 			{Name: "amopo", Loss: "amopo", Policy: "gaussian", LR: []float64{1e-4, 3e-4}},
-			{Name: "dpo", Loss: "dpo"},
+			{Name: "dpo", Loss: "dpo", LR: []float64{1e-4, 3e-4}},
+			{Name: "amopo-fixed", Loss: "amopo", Policy: "fixed", Weights: []float64{1, 1, 1, 1}},
+			{Name: "amopo-ref", Loss: "amopo-ref"},
+			{Name: "contrastive-cpo", Loss: "contrastive-cpo"},
+			{Name: "controllable-cpo", Loss: "controllable-cpo"},
+			{Name: "modpo", Loss: "modpo"},
+			{Name: "spo", Loss: "dpo", Schedule: ScheduleSPO},
 		}
-		c.Claims = []Claim{{Text: "AMoPO beats DPO", Method: "amopo", Over: []string{"dpo"}}}
+		c.Claims = []Claim{
+			{Text: "AMoPO beats DPO", Method: "amopo", Over: []string{"dpo"}},
+			{Text: "AMoPO beats the multi-objective baselines", Method: "amopo",
+				Over: []string{"controllable-cpo", "modpo", "spo"}},
+			{Text: "Gaussian and fixed weights do as well", Method: "amopo", Over: []string{"amopo-fixed"},
+				Equivalence: FixedWeightsBound},
+		}
 		return c, nil
 	case "gpu":
 		c := base
 		c.Backend = "xla"
-		c.Seeds = []uint64{1, 2, 3, 4, 5}
 		c.Model = trainer.ModelConfig{Preset: "small", DType: "f32"}
 		c.Data = DataConfig{DataSeed: 1, TrainSize: 20000, GeneratorPairs: 4000, ValidationSize: 200, TestSize: 1000,
 			MaxLength: 96, MaxPromptLength: 64}
@@ -320,10 +439,16 @@ func Preset(name string) (Config, error) {
 		c.OnPolicy = trainer.OnPolicyConfig{Prompts: 4000, Samples: 8, Temperature: 1.0, MaxNewTokens: 32}
 		c.LogEvery = 50
 		c.Methods = PaperMethods(2)
-		for i := range c.Methods {
-			c.Methods[i].LR = []float64{3e-5, 1e-4, 3e-4}
-		}
 		return c, nil
 	}
-	return Config{}, fmt.Errorf("unknown preset %q (tiny, cpu, gpu)", name)
+	return Config{}, fmt.Errorf("unknown preset %q (tiny, cpu, cpu-3, gpu)", name)
+}
+
+// seedsUpTo is 1..n.
+func seedsUpTo(n int) []uint64 {
+	out := make([]uint64, n)
+	for i := range out {
+		out[i] = uint64(i + 1)
+	}
+	return out
 }

@@ -3,6 +3,7 @@ package experiment
 import (
 	"fmt"
 
+	"github.com/amopo-engine/amopo/amopo/spec"
 	"github.com/amopo-engine/amopo/data"
 	"github.com/amopo-engine/amopo/data/task"
 )
@@ -11,23 +12,33 @@ import (
 // at a given training throughput. Forward-only work (generation, reference log-probs) is
 // counted as a third of a training token (no backward pass).
 type Estimate struct {
-	TokensPerSecond float64
-	SFTTokens       float64 // per seed
-	PrefRuns        int     // method trainings over all seeds (grid points included)
-	PrefTokens      float64 // all preference training, all seeds
-	ForwardTokens   float64 // generation and reference log-probs, all seeds
-	Seconds         float64
+	Throughput    Throughput
+	SFTTokens     float64 // per seed
+	PrefRuns      int     // method trainings over all seeds (grid points included)
+	PrefTokens    float64 // all preference training, all seeds
+	ForwardTokens float64 // generation and reference log-probs, all seeds
+	Seconds       float64
 }
 
 func (e Estimate) String() string {
-	return fmt.Sprintf("%.0f s (%.1f min) at %.0f training tokens/s: SFT %.0fk tokens per seed, %d preference runs totalling %.0fk tokens, %.0fk forward-only tokens",
-		e.Seconds, e.Seconds/60, e.TokensPerSecond, e.SFTTokens/1e3, e.PrefRuns, e.PrefTokens/1e3, e.ForwardTokens/1e3)
+	return fmt.Sprintf("%.0f s (%.1f min) at %.0f (SFT) and %.0f (preference) training tokens/s: SFT %.0fk tokens per seed, %d preference runs totalling %.0fk tokens, %.0fk forward-only tokens",
+		e.Seconds, e.Seconds/60, e.Throughput.SFT, e.Throughput.Preference, e.SFTTokens/1e3, e.PrefRuns, e.PrefTokens/1e3, e.ForwardTokens/1e3)
 }
 
-// EstimateCost predicts the wall time of cfg from a measured training throughput
-// (tokens/s of the trainer on the same model and machine), using the real encoded
-// lengths of the config's data.
-func EstimateCost(cfg Config, tokensPerSecond float64) (Estimate, error) {
+// Throughput is the trainer's speed in training tokens per second on one model and
+// machine: SFT steps, and preference steps (K templates x 2 responses per pair, other
+// batch shapes and the loss: measured at 688 against SFT's 829 tokens/s for the cpu preset
+// on the shared 2-core AMD EPYC, load ~6). Forward-only work is counted at the SFT speed.
+type Throughput struct {
+	SFT, Preference float64
+}
+
+// EstimateCost predicts the wall time of cfg from measured throughputs
+// (MeasureThroughput), using the real encoded lengths of the config's data.
+func EstimateCost(cfg Config, tp Throughput) (Estimate, error) {
+	if !(tp.SFT > 0) || !(tp.Preference > 0) {
+		return Estimate{}, fmt.Errorf("estimate: throughputs must be > 0, got %+v", tp)
+	}
 	if err := cfg.Validate(); err != nil {
 		return Estimate{}, err
 	}
@@ -57,18 +68,21 @@ func EstimateCost(cfg Config, tokensPerSecond float64) (Estimate, error) {
 	if err != nil {
 		return Estimate{}, err
 	}
+	ctrlLen := genLen + float64(len(fmt.Sprintf("<%s: 4> <%s: 4> <%s: 4> ", task.Helpfulness, task.Correctness,
+		task.InstructionFollowing))) // the control tokens: one byte token per character
 	k := float64(len(task.Templates()))
-	est := Estimate{TokensPerSecond: tokensPerSecond}
+	est := Estimate{Throughput: tp}
 	accum := float64(max(cfg.SFT.GradAccum, 1))
 	est.SFTTokens = float64(cfg.SFT.Steps*cfg.SFT.BatchSize) * accum * genLen
 	prefPairs := float64(cfg.Pref.Steps*cfg.Pref.BatchSize) * float64(max(cfg.Pref.GradAccum, 1))
 	pairs := float64(len(e.genPairs) + cfg.OnPolicy.Prompts/2) // about half the prompts give a pair
 	judgeTokens := func(prompts int) float64 { return float64(prompts) * (promptLen + float64(cfg.MaxNewTokens)) }
 	forward := 0.0
+	sftRuns := float64(len(cfg.Seeds)) // SFT budgets: the shared SFT, plus controllable CPO's CPSFT
 	for si := range cfg.Seeds {
 		forward += judgeTokens(cfg.Data.TestSize) // SFT
 		forward += float64(cfg.OnPolicy.Prompts*cfg.OnPolicy.Samples) * (promptLen + float64(cfg.OnPolicy.MaxNewTokens))
-		refsDone := map[bool]bool{}
+		refsDone := map[string]bool{} // reference sums are computed once per seed and encoding
 		for _, m := range cfg.Methods {
 			grid, err := m.Grid(cfg.Pref.Optimizer.LR)
 			if err != nil {
@@ -85,13 +99,29 @@ func EstimateCost(cfg Config, tokensPerSecond float64) (Estimate, error) {
 			est.PrefRuns += runs
 			est.PrefTokens += float64(runs) * prefPairs * 2 * kk * l
 			forward += float64(runs) * judgeTokens(cfg.Data.TestSize+cfg.Data.ValidationSize)
-			if (m.Loss == "dpo" || m.Loss == "cal-dpo") && !refsDone[m.UsesAllTemplates()] {
-				refsDone[m.UsesAllTemplates()] = true
-				forward += pairs * 2 * kk * l
+			refs := pairs * 2 * kk * l
+			switch {
+			case m.Schedule == ScheduleSPO: // every stage scores its pairs with the previous model
+				forward += float64(runs*len(task.Dimensions())) * refs
+			case m.Loss == string(spec.ControllableCPO):
+				if !refsDone["control"] {
+					refsDone["control"] = true
+					sftRuns += ctrlLen / genLen // CPSFT: the SFT budget on longer prompts
+					forward += pairs * 2 * ctrlLen
+				}
+			case spec.LossName(m.Loss).NeedsReference():
+				key := m.Loss + fmt.Sprint(m.UsesAllTemplates())
+				if m.Loss == string(spec.DPO) || m.Loss == string(spec.CalDPO) {
+					key = fmt.Sprint(m.UsesAllTemplates()) // the same encoding and reference
+				}
+				if !refsDone[key] {
+					refsDone[key] = true
+					forward += refs
+				}
 			}
 		}
 	}
 	est.ForwardTokens = forward
-	est.Seconds = (float64(len(cfg.Seeds))*est.SFTTokens + est.PrefTokens + forward/3) / tokensPerSecond
+	est.Seconds = (sftRuns*est.SFTTokens+forward/3)/tp.SFT + est.PrefTokens/tp.Preference
 	return est, nil
 }

@@ -25,38 +25,101 @@ func TestStatistics(t *testing.T) {
 	require.InDelta(t, 2.042, TQuantile975(30), 1e-12)
 	require.InDelta(t, 0.5, WinRate([]float64{3, 1, 2, 0}, []float64{1, 1, 3, 0}), 1e-12) // (1 + .5 + 0 + .5) / 4
 	require.InDelta(t, 0.75, WinRate([]float64{3, 2}, []float64{1, 2}), 1e-12)
-	require.Equal(t, "held", Verdict(Summary{Mean: 0.7, HalfWidth: 0.1}))
-	require.Equal(t, "did not hold", Verdict(Summary{Mean: 0.3, HalfWidth: 0.1}))
-	require.Equal(t, "inconclusive", Verdict(Summary{Mean: 0.55, HalfWidth: 0.1}))
 }
 
 func TestPresetsValidate(t *testing.T) {
-	for _, name := range []string{"tiny", "cpu", "gpu"} {
+	for _, name := range []string{"tiny", "cpu", "cpu-3", "gpu"} {
 		cfg, err := Preset(name)
 		require.NoError(t, err)
 		require.NoError(t, cfg.Validate(), name)
 		require.GreaterOrEqual(t, len(cfg.Seeds), 2, name)
 	}
 	cpu, _ := Preset("cpu")
-	require.GreaterOrEqual(t, len(cpu.Seeds), 3)
+	require.GreaterOrEqual(t, len(cpu.Seeds), 10, "the protocol's preset runs at least 10 seeds")
 	names := map[string]bool{}
 	for _, m := range cpu.Methods {
 		names[m.Name] = true
 	}
-	for _, n := range []string{"amopo", "amopo-split", "amopo-fixed", "amopo-no-ln", "simpo", "dpo", "orpo", "contrastive-cpo", "cal-dpo"} {
+	for _, n := range []string{"amopo", "amopo-split", "amopo-fixed", "amopo-no-ln", "amopo-ref", "simpo", "dpo", "orpo",
+		"contrastive-cpo", "cal-dpo", "controllable-cpo", "modpo", "spo"} {
 		require.True(t, names[n], n)
 	}
-	est, err := EstimateCost(cpu, 1000)
+	// The estimate counts what each method adds: more seeds, SPO's per-stage reference
+	// passes, controllable CPO's CPSFT.
+	est, err := EstimateCost(cpu, Throughput{SFT: 1000, Preference: 300})
 	require.NoError(t, err)
-	require.Less(t, est.Seconds, 3600.0, est.String())
+	slow, err := EstimateCost(cpu, Throughput{SFT: 1000, Preference: 150})
+	require.NoError(t, err)
+	require.InDelta(t, est.PrefTokens/300, slow.Seconds-est.Seconds, 1e-6, "preference tokens at the preference throughput")
+	_, err = EstimateCost(cpu, Throughput{SFT: 1000})
+	require.ErrorContains(t, err, "throughputs must be > 0")
+	three, _ := Preset("cpu-3")
+	est3, err := EstimateCost(three, Throughput{SFT: 1000, Preference: 300})
+	require.NoError(t, err)
+	require.Greater(t, est.Seconds, est3.Seconds, "10 seeds vs 3: %s vs %s", est, est3)
+	for _, n := range []string{"spo", "controllable-cpo", "modpo", "amopo-ref"} {
+		without := three
+		without.Methods = nil
+		for _, m := range three.Methods {
+			if m.Name != n {
+				without.Methods = append(without.Methods, m)
+			}
+		}
+		without.Claims = nil
+		e, err := EstimateCost(without, Throughput{SFT: 1000, Preference: 300})
+		require.NoError(t, err)
+		require.Less(t, e.Seconds, est3.Seconds, n)
+	}
 
 	dir := t.TempDir()
 	path := filepath.Join(dir, "exp.yaml")
-	require.NoError(t, os.WriteFile(path, []byte("seeds: [4, 5]\nmethods:\n  - {name: x, loss: simpo, lr: [0.001]}\n"), 0o644))
+	require.NoError(t, os.WriteFile(path, []byte("seeds: [4, 5]\nclaims: []\nmethods:\n  - {name: x, loss: simpo, lr: [0.001]}\n"), 0o644))
 	require.NoError(t, Load(path, &cpu))
 	require.Equal(t, []uint64{4, 5}, cpu.Seeds)
+	require.NoError(t, cpu.Validate())
 	require.NoError(t, os.WriteFile(path, []byte("sedes: [4]\n"), 0o644))
 	require.Error(t, Load(path, &cpu))
+}
+
+// Every method of the paper's comparison gets the same number of grid points, at every
+// level, so that no method is tuned harder than another.
+func TestPaperGridsAreTheSameSize(t *testing.T) {
+	for level, want := range []int{1, 4, 6} {
+		for _, m := range PaperMethods(level) {
+			grid, err := m.Grid(1e-4)
+			require.NoError(t, err)
+			require.Len(t, grid, want, "level %d, method %s", level, m.Name)
+		}
+	}
+}
+
+// The refusals of the new method keys.
+func TestMethodKeysRefused(t *testing.T) {
+	cfg, err := Preset("tiny")
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		m    Method
+		want string
+	}{
+		{Method{Name: "s", Loss: "dpo", Schedule: "sequential"}, "schedule"},
+		{Method{Name: "s", Loss: "dpo", Schedule: ScheduleSPO, Templates: "all"}, "K = 1"},
+		{Method{Name: "m", Loss: "modpo", ObjectiveWeights: []float64{0.5, 0.5}}, "one per task dimension"},
+		{Method{Name: "d", Loss: "dpo", ObjectiveWeights: []float64{0.5, 0.5, 0}}, "MODPO's"},
+		{Method{Name: "c", Loss: "controllable-cpo", Templates: "all"}, "K = 1"},
+	} {
+		c := cfg
+		c.Claims = nil
+		c.Methods = []Method{tc.m}
+		require.ErrorContains(t, c.Validate(), tc.want, tc.m.Name)
+	}
+	c := cfg
+	c.Pref.Steps = 2
+	c.Claims = nil
+	c.Methods = []Method{{Name: "spo", Loss: "dpo", Schedule: ScheduleSPO}}
+	require.ErrorContains(t, c.Validate(), "at least one step each")
+	c = cfg
+	c.Claims[0].Equivalence = -1
+	require.ErrorContains(t, c.Validate(), "equivalence")
 }
 
 // TestProtocolEndToEndAtATinySize runs the whole protocol (SFT, generator and on-policy
@@ -130,7 +193,26 @@ func TestProtocolEndToEndAtATinySize(t *testing.T) {
 	want := Summarize(xs)
 	require.InDelta(t, want.Mean, a.Win["amopo"]["dpo"].Mean, 1e-12)
 	require.InDelta(t, 1-want.Mean, a.Win["dpo"]["amopo"].Mean, 1e-12)
-	require.Contains(t, text, "| AMoPO beats DPO | amopo vs dpo | "+fmtCI(want, 3)+" | "+Verdict(want)+" |")
+	require.InDelta(t, want.Mean, a.Claims[0].Win.Mean, 1e-12)
+	require.Contains(t, text, "| AMoPO beats DPO | amopo vs dpo | "+fmtSigned(a.Claims[0].Diff, 3))
+	// Every baseline of the paper trained and has a result row; the floors were scored on
+	// the test prompts with the judges.
+	for _, m := range cfg.Methods {
+		require.Contains(t, text, "| "+m.Name+" | "+methodLabel(cfg, m.Name), m.Name)
+	}
+	floors := FloorAnswers(test)
+	for _, n := range FloorNames() {
+		require.Equal(t, floors[n], res.Floors[n].Answers)
+		for i, it := range test {
+			require.Equal(t, task.Judge(it.Meta, floors[n][i]), res.Floors[n].Scores[i], n)
+		}
+		require.Contains(t, text, fmt.Sprintf("| %s | - | %.3f |", n, res.Floors[n].Mean[task.Dimensions()[0]]))
+	}
+	for _, s := range []string{"spo stage 0 (helpfulness)", "spo stage 2 (instruction_following)", "modpo: ", "cpsft"} {
+		require.Contains(t, log.String(), s)
+	}
+	require.Len(t, res.Seeds[0].Methods["amopo-ref"].Alpha, 4, "amopo-ref trains on the K = 4 templates")
+	checkResume(t, cfg, res)
 
 	for _, s := range []string{"## Judge scores", "### Against SFT", "### Between methods", "## The paper's claims",
 		"## Per-seed scores", "## Grid search", "command: `go test ./experiment`", "seeds: [1 2]", "machine: host ",
@@ -149,7 +231,14 @@ func TestProtocolEndToEndAtATinySize(t *testing.T) {
 	again, err := ReadResults(filepath.Join(cfg.OutDir, "results.json"))
 	require.NoError(t, err)
 	require.Equal(t, "go test ./experiment", again.Meta.Command)
-	require.Equal(t, text, Markdown(again, Analyze(again), *again.Meta, []string{"scores.png", "alpha-amopo.png"}))
+	plots := []string{"scores.png"}
+	for _, m := range cfg.Methods {
+		if res.Seeds[0].Methods[m.Name].Alpha != nil {
+			plots = append(plots, "alpha-"+m.Name+".png")
+		}
+	}
+	require.Equal(t, []string{"scores.png", "alpha-amopo.png", "alpha-amopo-fixed.png", "alpha-amopo-ref.png"}, plots)
+	require.Equal(t, text, Markdown(again, Analyze(again), *again.Meta, plots))
 	require.NoFileExists(t, filepath.Join(cfg.OutDir, "alpha-dpo.png"))
 	require.NoDirExists(t, filepath.Join(cfg.OutDir, "runs"))
 	require.FileExists(t, filepath.Join(cfg.RunsDir, "seed-2", "dpo", "metrics.jsonl"))
@@ -191,6 +280,9 @@ func TestReportNumbersAreTheRunsOwn(t *testing.T) {
 	require.NoError(t, err)
 	cfg.OutDir = t.TempDir()
 	cfg.Seeds = []uint64{1, 2, 3}
+	cfg.Methods = cfg.Methods[:2] // amopo, dpo
+	cfg.Claims = []Claim{{Text: "AMoPO beats DPO", Method: "amopo", Over: []string{"dpo"}},
+		{Text: "AMoPO beats SFT", Method: "amopo", Over: []string{SFT}}}
 	rng := rand.New(rand.NewPCG(9, 9))
 	dims := task.Dimensions()
 	eval := func(shift int) Eval {
@@ -244,8 +336,36 @@ func TestReportNumbersAreTheRunsOwn(t *testing.T) {
 			}
 		}
 	}
-	w := a.Win["amopo"]["dpo"]
-	require.Contains(t, string(text), "| AMoPO beats DPO | amopo vs dpo | "+fmtCI(w, 3)+" | "+Verdict(w)+" |")
+	// The claims: one-sided paired t-tests on the per-seed sums, Holm over the two.
+	var p []float64
+	for i, other := range []string{"dpo", SFT} {
+		var d []float64
+		for _, sr := range res.Seeds {
+			d = append(d, sr.Methods["amopo"].Test.Mean[Total]-sr.Evaluation(other).Mean[Total])
+		}
+		s := Summarize(d)
+		sd := math.Sqrt(((d[0]-s.Mean)*(d[0]-s.Mean) + (d[1]-s.Mean)*(d[1]-s.Mean) + (d[2]-s.Mean)*(d[2]-s.Mean)) / 2)
+		tt := s.Mean / (sd / math.Sqrt(3))
+		p = append(p, 0.5-tt/(2*math.Sqrt(2+tt*tt))) // the t tail on 2 degrees of freedom
+		require.InDelta(t, p[i], a.Claims[i].P, 1e-12)
+		require.InDelta(t, s.Mean/sd, a.Claims[i].DZ, 1e-12)
+	}
+	lo, hi := min(p[0], p[1]), max(p[0], p[1])
+	adj := map[float64]float64{lo: min(1, 2*lo), hi: max(min(1, 2*lo), hi)}
+	for i, c := range a.Claims {
+		require.InDelta(t, adj[p[i]], c.Adjusted, 1e-12)
+		require.Contains(t, string(text), fmt.Sprintf("| %s | amopo vs %s | %s | %.2f | %s | %s | %s | %s |", c.Claim, c.Over,
+			fmtSigned(c.Diff, 3), c.DZ, fmtCI(c.Win, 3), fmtP(c.P), fmtP(c.Adjusted), c.Verdict))
+		row := "| amopo vs " + c.Over + " |"
+		for _, d := range dims {
+			var dd []float64
+			for _, sr := range res.Seeds {
+				dd = append(dd, sr.Methods["amopo"].Test.Mean[d]-sr.Evaluation(c.Over).Mean[d])
+			}
+			row += " " + fmtSigned(Summarize(dd), 3) + " |"
+		}
+		require.Contains(t, string(text), row+"\n")
+	}
 	// The change against SFT, per dimension, paired by seed.
 	for _, c := range a.Columns {
 		var xs []float64
@@ -257,7 +377,7 @@ func TestReportNumbersAreTheRunsOwn(t *testing.T) {
 		require.Contains(t, string(text), fmtSigned(want, 3)+" ("+ChangeVerdict(want)+")")
 	}
 	require.Contains(t, string(text), "Every dimension improves (paper, Tables 2-3), for amopo against SFT: "+EveryDimension(a.Delta["amopo"], dims))
-	require.Contains(t, string(text), "## In short\n\n- AMoPO beats DPO (amopo): "+strings.Replace(Verdict(w), " (one seed, favourable)", "", 1)+" against dpo.\n")
+	require.Contains(t, string(text), "## In short\n\n- "+ClaimSummary(a.Claims, a, dims)[0]+"\n")
 	require.Equal(t, []float64{0.2, 0.3}, a.Alpha["amopo"]["general"])
 	require.FileExists(t, filepath.Join(cfg.OutDir, "alpha-amopo.png"))
 }
@@ -275,12 +395,17 @@ func TestChangeVerdicts(t *testing.T) {
 }
 
 func TestClaimSummary(t *testing.T) {
-	hi, lo, mid := Summarize([]float64{0.7, 0.75, 0.8}), Summarize([]float64{0.2, 0.25, 0.3}), Summarize([]float64{0.3, 0.7, 0.5})
-	a := &Analysis{Win: map[string]map[string]Summary{"amopo": {"dpo": hi, "orpo": lo, "cpo": hi, "simpo": mid}},
-		Delta: map[string]map[string]Summary{"amopo": {"h": Summarize([]float64{0.1, 0.2, 0.15})}}}
-	got := ClaimSummary([]Claim{{Text: "AMoPO beats the baselines", Method: "amopo", Over: []string{"dpo", "orpo", "cpo", "simpo"}}}, a, []string{"h"})
+	tests := []ClaimTest{
+		{Claim: "AMoPO beats the baselines", Method: "amopo", Over: "dpo", Diff: Summarize([]float64{0.5, 0.6, 0.7}), Adjusted: 0.01, Verdict: "held"},
+		{Claim: "AMoPO beats the baselines", Method: "amopo", Over: "orpo", Diff: Summarize([]float64{-0.1, 0.1, 0}), Adjusted: 0.5, Verdict: "not shown"},
+		{Claim: "fixed", Method: "amopo", Over: "amopo-fixed", Equivalence: 0.25, Diff: Summarize([]float64{0.01, 0.02, 0}), Adjusted: 0.3,
+			Verdict: "not shown (equivalence not established)"},
+	}
+	a := &Analysis{Delta: map[string]map[string]Summary{"amopo": {"h": Summarize([]float64{0.1, 0.2, 0.15})}}}
+	got := ClaimSummary(tests, a, []string{"h"})
 	require.Equal(t, []string{
-		"AMoPO beats the baselines (amopo): held against dpo, cpo; did not hold against orpo; inconclusive against simpo.",
+		"AMoPO beats the baselines (amopo): held against dpo (change " + fmtSigned(tests[0].Diff, 3) + ", Holm p 0.0100); not shown against orpo (change " + fmtSigned(tests[1].Diff, 3) + ", Holm p 0.5000).",
+		"fixed (amopo): not shown against amopo-fixed (change " + fmtSigned(tests[2].Diff, 3) + ", Holm p 0.3000).",
 		"Every dimension improves over SFT (amopo): held (h improved).",
 	}, got)
 }
@@ -304,7 +429,12 @@ func TestPaperGrids(t *testing.T) {
 		{Beta: 1, Gamma: 2, LR: 1e-4}, {Beta: 1, Gamma: 2, LR: 2.5e-4}}, grid)
 	grid, err = byName["amopo"].Grid(1)
 	require.NoError(t, err)
-	require.Equal(t, []Point{{Beta: 0.8, Gamma: 2, LR: 1e-4}, {Beta: 0.8, Gamma: 2, LR: 2.5e-4}}, grid)
+	require.Equal(t, []Point{{Beta: 0.8, Gamma: 2, LR: 1e-4}, {Beta: 0.8, Gamma: 2, LR: 2.5e-4},
+		{Beta: 1, Gamma: 2, LR: 1e-4}, {Beta: 1, Gamma: 2, LR: 2.5e-4}}, grid)
+	sp, err = byName["modpo"].Params(grid[0], []string{"general"}, 1)
+	require.NoError(t, err)
+	require.Len(t, sp.ObjectiveWeights, len(task.Dimensions()), "MODPO: one weight per dimension, uniform by default")
+	require.Equal(t, 2, sp.MarginRewardCount())
 	sp, err = byName["amopo"].Params(grid[0], []string{"a", "b"}, 1)
 	require.NoError(t, err)
 	require.Zero(t, sp.NLLWeight, "AMoPO has no SFT term unless asked")
@@ -314,4 +444,75 @@ func TestPaperGrids(t *testing.T) {
 	sp, err = withNLL.Params(grid[0], []string{"a", "b"}, 1)
 	require.NoError(t, err)
 	require.Equal(t, 0.5, sp.NLLWeight)
+}
+
+// checkResume simulates a run killed inside its last seed (the cell of (seed 2, dpo) was
+// not written, a temporary file was left behind) and reruns it in the same out_dir: no
+// finished cell is trained again, the missing one is, and the results are those of the
+// uninterrupted run (the training is deterministic for a seed).
+func checkResume(t *testing.T, cfg Config, full *Results) {
+	cells := filepath.Join(cfg.OutDir, "cells")
+	require.NoError(t, os.Remove(filepath.Join(cells, "seed-2", "dpo.json")))
+	require.NoError(t, os.WriteFile(filepath.Join(cells, "seed-2", "dpo.json.tmp123"), []byte("{\"meth"), 0o644))
+	var log bytes.Buffer
+	again, err := Run(cfg, &log)
+	require.NoError(t, err, log.String())
+	text := log.String()
+	for _, sr := range full.Seeds {
+		for _, m := range cfg.Methods {
+			trained := strings.Contains(text, fmt.Sprintf("seed %d: %s (", sr.Seed, m.Name))
+			require.Equal(t, sr.Seed == 2 && m.Name == "dpo", trained, "seed %d %s trained again: %v", sr.Seed, m.Name, trained)
+		}
+	}
+	require.NotContains(t, text, "seed 1: sft:", "a finished seed is not trained again")
+	// The same numbers: the recomputed cell's scores and answers, and every kept cell.
+	for i, sr := range full.Seeds {
+		got := again.Seeds[i]
+		require.Equal(t, sr.SFT, got.SFT)
+		for _, m := range cfg.Methods {
+			want, have := *sr.Methods[m.Name], *got.Methods[m.Name]
+			if sr.Seed == 2 && m.Name == "dpo" {
+				want.Seconds, have.Seconds = 0, 0
+			}
+			require.Equal(t, want, have, "seed %d %s", sr.Seed, m.Name)
+		}
+	}
+	require.Equal(t, full.Chosen, again.Chosen)
+	// Another config is refused, not mixed with these cells.
+	other := cfg
+	other.Pref.Steps++
+	_, err = Run(other, &log)
+	require.ErrorContains(t, err, "another config")
+}
+
+// The protocol's prompt sets are disjoint: training pairs, validation prompts (every grid
+// pick), test prompts (the report only) and the on-policy prompts.
+func TestPromptSetsAreDisjoint(t *testing.T) {
+	cfg, err := Preset("cpu")
+	require.NoError(t, err)
+	e, err := newEnv(cfg, nil, nil)
+	require.NoError(t, err)
+	require.Len(t, e.val, cfg.Data.ValidationSize)
+	require.Len(t, e.test, cfg.Data.TestSize)
+	owner := map[string]string{}
+	add := func(set, prompt string) {
+		if o, ok := owner[prompt]; ok && o != set {
+			t.Fatalf("prompt %q is in %s and %s", prompt, o, set)
+		}
+		owner[prompt] = set
+	}
+	for _, p := range e.ds.Train {
+		add("train", p.Prompt)
+	}
+	for _, it := range e.val {
+		add("validation", it.Prompt)
+	}
+	for _, it := range e.test {
+		add("test", it.Prompt)
+	}
+	for _, it := range e.onPolicy {
+		if owner[it.Prompt] == "validation" || owner[it.Prompt] == "test" {
+			t.Fatalf("on-policy prompt %q is held out (%s)", it.Prompt, owner[it.Prompt])
+		}
+	}
 }

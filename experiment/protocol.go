@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -73,9 +71,12 @@ type Results struct {
 	Test       []string   `json:"test_prompts"`
 	Seeds      []*SeedRun `json:"seeds"`
 	// Chosen is the grid point picked per method (on the first seed).
-	Chosen      map[string]Point `json:"chosen"`
-	ModelParams int64            `json:"model_params"`
-	Seconds     float64          `json:"seconds"`
+	Chosen map[string]Point `json:"chosen"`
+	// Floors are the floor rows' evaluations on the test prompts (FloorNames), the same
+	// for every seed.
+	Floors      map[string]Eval `json:"floors"`
+	ModelParams int64           `json:"model_params"`
+	Seconds     float64         `json:"seconds"`
 	// Meta is how the run was made (set by Write), so that the report can be rendered
 	// again from results.json alone (cmd/experiment --rewrite).
 	Meta *Meta `json:"meta,omitempty"`
@@ -101,10 +102,18 @@ func Run(cfg Config, log io.Writer) (*Results, error) {
 	for _, it := range e.test {
 		res.Test = append(res.Test, it.Prompt)
 	}
+	res.Floors = map[string]Eval{}
+	for name, answers := range FloorAnswers(e.test) {
+		res.Floors[name] = evalAnswers(e.test, answers)
+	}
 	fmt.Fprintf(log, "experiment: %d seeds x %d methods; model %.2fM parameters; %d SFT pairs, %d generator preference pairs, %d validation and %d test prompts\n",
 		len(cfg.Seeds), len(cfg.Methods), float64(e.mcfg.NumParams())/1e6, len(e.ds.Train), len(e.genPairs), len(e.val), len(e.test))
+	cells, err := openCells(cfg)
+	if err != nil {
+		return nil, err
+	}
 	for si, seed := range cfg.Seeds {
-		sr, err := e.runSeed(seed, si == 0, res.Chosen)
+		sr, err := e.runSeed(seed, si == 0, res.Chosen, cells)
 		if err != nil {
 			return nil, fmt.Errorf("seed %d: %w", seed, err)
 		}
@@ -235,235 +244,11 @@ func (e *env) judge(ctx *context.Context, items []task.Item) (Eval, error) {
 	if err != nil {
 		return Eval{}, err
 	}
-	mean, per := recipe.JudgeAnswers(items, answers)
-	ev := Eval{Answers: answers, Scores: per, Mean: map[string]float64{}}
-	for _, d := range task.Dimensions() {
-		ev.Mean[d] = mean[d]
-	}
-	for _, s := range per {
-		for _, d := range task.Dimensions() {
-			ev.Mean[Total] += s[d] / float64(len(items))
-		}
-	}
-	return ev, nil
+	return evalAnswers(items, answers), nil
 }
 
 // Total names the sum of the dimensions' scores in Eval.Mean and the report.
 const Total = "total"
-
-// prefData is a seed's preference examples for one template set, with reference sums
-// computed on demand.
-type prefData struct {
-	examples []data.Example
-	refs     [][]float32
-}
-
-func (e *env) runSeed(seed uint64, tune bool, chosen map[string]Point) (*SeedRun, error) {
-	cfg := e.cfg
-	runs := cfg.RunsDir
-	if runs == "" {
-		runs = filepath.Join(cfg.OutDir, "runs")
-	}
-	seedDir := filepath.Join(runs, fmt.Sprintf("seed-%d", seed))
-	sr := &SeedRun{Seed: seed, Methods: map[string]*MethodRun{}}
-	pad := int32(e.tok.Pad())
-
-	// SFT once.
-	t0 := time.Now()
-	ctx := context.New()
-	if err := llm.InitRandom(ctx.In("model"), e.mcfg, seed, dtypes.Float32); err != nil { // master weights
-		return nil, err
-	}
-	sftEx, err := e.encGen.EncodeAll(e.ds.Train)
-	if err != nil {
-		return nil, err
-	}
-	sftSrc, err := trainer.NewSFTSource(sftEx, data.BatchConfig{BatchSize: cfg.SFT.BatchSize, Seed: seed}, pad)
-	if err != nil {
-		return nil, fmt.Errorf("sft: %w", err)
-	}
-	sftDir := filepath.Join(seedDir, "sft")
-	if err := os.RemoveAll(sftDir); err != nil {
-		return nil, err
-	}
-	run := e.newRun(ctx, sftDir, seed)
-	err = run.RunStage(trainer.Stage{Name: "sft", Kind: trainer.SFTStep, Config: cfg.SFT, Train: sftSrc})
-	run.Close()
-	if err != nil {
-		return nil, fmt.Errorf("sft: %w", err)
-	}
-	if sr.SFT, err = e.judge(ctx, e.test); err != nil {
-		return nil, err
-	}
-	fmt.Fprintf(e.log, "seed %d: sft: %s\n", seed, formatMean(sr.SFT.Mean))
-	if !cfg.KeepRuns {
-		if err := os.RemoveAll(filepath.Join(sftDir, "checkpoints")); err != nil {
-			return nil, err
-		}
-	}
-	snap, err := snapshot(ctx)
-	if err != nil {
-		return nil, err
-	}
-	sr.SFTSeconds = time.Since(t0).Seconds()
-	t0 = time.Now()
-
-	// Pairs: the generator's and on-policy ones from the SFT model.
-	var onPairs []data.Pair
-	skipped := 0
-	if cfg.OnPolicy.Prompts > 0 {
-		onPairs, skipped, err = recipe.SampleOnPolicyPairs(e.backend, ctx.In("model"), e.mcfg, e.encAll, e.tok,
-			e.onPolicy, cfg.OnPolicy, seed)
-		if err != nil {
-			return nil, err
-		}
-	}
-	sr.GeneratorPairs, sr.OnPolicyPairs, sr.OnPolicySkipped = len(e.genPairs), len(onPairs), skipped
-	sr.PairsSeconds = time.Since(t0).Seconds()
-	fmt.Fprintf(e.log, "seed %d: %d generator pairs + %d on-policy pairs (%d prompts skipped: tied samples)\n",
-		seed, len(e.genPairs), len(onPairs), skipped)
-	pairs := append(append([]data.Pair(nil), e.genPairs...), onPairs...)
-	prefs := map[bool]*prefData{}
-	getPref := func(all, refs bool) (*prefData, error) {
-		p := prefs[all]
-		if p == nil {
-			enc := e.encGen
-			if all {
-				enc = e.encAll
-			}
-			ex, err := enc.EncodeAll(pairs)
-			if err != nil {
-				return nil, err
-			}
-			p = &prefData{examples: ex}
-			prefs[all] = p
-		}
-		if refs && p.refs == nil {
-			if p.refs, err = trainer.ReferenceSums(e.backend, ctx, e.mcfg, p.examples, pad, max(cfg.Pref.BatchSize, 8)); err != nil {
-				return nil, err
-			}
-		}
-		return p, nil
-	}
-
-	for _, m := range cfg.Methods {
-		t0 := time.Now()
-		grid, err := m.Grid(cfg.Pref.Optimizer.LR)
-		if err != nil {
-			return nil, err
-		}
-		if !tune || len(grid) == 1 {
-			if p, ok := chosen[m.Name]; ok {
-				grid = []Point{p}
-			} else {
-				grid = grid[:1]
-			}
-		}
-		var best *MethodRun
-		var tried []Tried
-		for gi, point := range grid {
-			dir := filepath.Join(seedDir, m.Name)
-			if len(grid) > 1 {
-				dir = filepath.Join(seedDir, fmt.Sprintf("%s-grid%d", m.Name, gi))
-			}
-			mr, err := e.trainMethod(m, point, seed, snap, getPref, dir)
-			if err != nil {
-				return nil, fmt.Errorf("method %s (%s): %w", m.Name, point, err)
-			}
-			tried = append(tried, Tried{Point: point, Validation: mr.Validation})
-			if len(grid) > 1 {
-				fmt.Fprintf(e.log, "seed %d: %s grid %s: validation %.3f\n", seed, m.Name, point, mr.Validation)
-			}
-			if best == nil || mr.Validation > best.Validation {
-				best = mr
-			}
-		}
-		chosen[m.Name] = best.Point
-		if len(tried) > 1 {
-			best.Tried = tried
-		}
-		best.Seconds = time.Since(t0).Seconds()
-		sr.Methods[m.Name] = best
-		fmt.Fprintf(e.log, "seed %d: %s (%s): %s [%.0fs]\n", seed, m.Name, best.Point, formatMean(best.Test.Mean), best.Seconds)
-	}
-	return sr, nil
-}
-
-func (e *env) trainMethod(m Method, point Point, seed uint64, snap map[string]*tensors.Tensor,
-	getPref func(all, refs bool) (*prefData, error), dir string) (*MethodRun, error) {
-	all := m.UsesAllTemplates()
-	dims := []string{"general"}
-	if all {
-		dims = task.Templates().Names()
-	}
-	params, err := m.Params(point, dims, seed)
-	if err != nil {
-		return nil, err
-	}
-	pd, err := getPref(all, params.Loss.NeedsReference())
-	if err != nil {
-		return nil, err
-	}
-	var refs [][]float32
-	if params.Loss.NeedsReference() {
-		refs = pd.refs
-	}
-	src, err := trainer.NewPairSource(pd.examples, data.BatchConfig{BatchSize: e.cfg.Pref.BatchSize, Seed: seed + 1}, int32(e.tok.Pad()))
-	if err != nil {
-		return nil, err
-	}
-	if refs != nil {
-		if err := src.SetReferences(refs); err != nil {
-			return nil, err
-		}
-	}
-	ctx, err := e.restore(snap, seed)
-	if err != nil {
-		return nil, err
-	}
-	stage := e.cfg.Pref
-	stage.Optimizer.LR = point.LR
-	if err := os.RemoveAll(dir); err != nil { // a rerun starts clean: no resume
-		return nil, err
-	}
-	// The weights of each step, as the loop hands them over (one dimension: alpha is 1
-	// throughout, not kept).
-	alpha := map[string][]float64{}
-	keepAlpha := func(_ int, m map[string]float64) {
-		for _, d := range dims {
-			if v, ok := m["weights/"+d+"_alpha"]; ok && len(dims) > 1 {
-				alpha[d] = append(alpha[d], v)
-			}
-		}
-	}
-	run := e.newRun(ctx, dir, seed)
-	err = run.RunStage(trainer.Stage{Name: "preference", Kind: trainer.PreferenceStep, Config: stage, Params: params, Train: src,
-		OnMetrics: keepAlpha})
-	run.Close()
-	if err != nil {
-		return nil, err
-	}
-	mr := &MethodRun{Method: m.Name, Seed: seed, Point: point}
-	if len(e.val) > 0 {
-		v, err := e.judge(ctx, e.val)
-		if err != nil {
-			return nil, err
-		}
-		mr.Validation = v.Mean[Total]
-	}
-	if mr.Test, err = e.judge(ctx, e.test); err != nil {
-		return nil, err
-	}
-	if len(alpha) > 0 {
-		mr.Alpha = alpha
-	}
-	if !e.cfg.KeepRuns {
-		if err := os.RemoveAll(filepath.Join(dir, "checkpoints")); err != nil {
-			return nil, err
-		}
-	}
-	return mr, nil
-}
 
 func formatMean(m map[string]float64) string {
 	keys := make([]string, 0, len(m))

@@ -27,6 +27,8 @@ type Analysis struct {
 	Win     map[string]map[string]Summary   // [a][b]: a's win rate against b over seeds
 	Delta   map[string]map[string]Summary   // [method][column]: its score minus SFT's, paired by seed
 	Alpha   map[string]map[string][]float64 // [method][dimension][step-1], mean over seeds
+	// Claims are the claims' comparisons with their tests (ClaimTests).
+	Claims []ClaimTest
 }
 
 // Evaluation returns the test evaluation of name ("sft" or a method) in one seed.
@@ -108,6 +110,7 @@ func Analyze(res *Results) *Analysis {
 		}
 		a.Alpha[m.Name] = mean
 	}
+	a.Claims = ClaimTests(res, a)
 	return a
 }
 
@@ -148,36 +151,6 @@ func MachineInfo() string {
 		}
 	}
 	return fmt.Sprintf("host %s; %d CPUs (%s); %s/%s; %s", host, runtime.NumCPU(), cpu, runtime.GOOS, runtime.GOARCH, runtime.Version())
-}
-
-// ClaimSummary says in one sentence per claim where it held, where it did not and where the
-// seeds could not tell (the verdicts of the claims table), and for amopo whether every
-// dimension improved over SFT.
-func ClaimSummary(claims []Claim, a *Analysis, dims []string) []string {
-	var out []string
-	for _, cl := range claims {
-		by := map[string][]string{}
-		var order []string
-		for _, o := range cl.Over {
-			v := Verdict(a.Win[cl.Method][o])
-			if strings.HasPrefix(v, "inconclusive") {
-				v = "inconclusive"
-			}
-			if by[v] == nil {
-				order = append(order, v)
-			}
-			by[v] = append(by[v], o)
-		}
-		var parts []string
-		for _, v := range order {
-			parts = append(parts, v+" against "+strings.Join(by[v], ", "))
-		}
-		out = append(out, fmt.Sprintf("%s (%s): %s.", cl.Text, cl.Method, strings.Join(parts, "; ")))
-	}
-	if d, ok := a.Delta["amopo"]; ok {
-		out = append(out, "Every dimension improves over SFT (amopo): "+EveryDimension(d, dims)+".")
-	}
-	return out
 }
 
 func fmtSigned(s Summary, prec int) string {
@@ -265,20 +238,43 @@ func Markdown(res *Results, a *Analysis, meta Meta, plots []string) string {
 	p("\n- on-policy sampling: %d prompts x %d samples at temperature %g (top-k %d), at most %d new tokens; evaluation: greedy, at most %d new tokens\n\n",
 		cfg.OnPolicy.Prompts, cfg.OnPolicy.Samples, cfg.OnPolicy.Temperature, cfg.OnPolicy.TopK, cfg.OnPolicy.MaxNewTokens, cfg.MaxNewTokens)
 
+	notes := false
+	for _, m := range cfg.Methods {
+		if n := methodNote(m); n != "" {
+			if !notes {
+				p("How the multi-objective baselines were run here (docs/loss.md):\n\n")
+				notes = true
+			}
+			p("- %s: %s\n", m.Name, n)
+		}
+	}
+	if notes {
+		p("\n")
+	}
 	if len(cfg.Claims) > 0 {
 		p("## In short\n\n")
-		for _, line := range ClaimSummary(cfg.Claims, a, res.Dimensions) {
+		for _, line := range ClaimSummary(a.Claims, a, res.Dimensions) {
 			p("- %s\n", line)
 		}
-		p("\nThe judges are programs scoring a toy task (arithmetic, list and word questions with format instructions) and the model has under a million parameters: these are the paper's claims checked in miniature, not its setting (7B/14B models, HelpSteer2, GPT-4 judges). MODPO and SPO are not implemented. Details and every number below.\n\n")
+		p("\nThe judges are programs scoring a toy task (arithmetic, list and word questions with format instructions) and the model has under a million parameters: these are the paper's claims checked in miniature, not its setting (7B/14B models, HelpSteer2, GPT-4 judges). Details and every number below.\n\n")
 	}
 	p("## Judge scores on the held-out test prompts\n\n")
 	p("Mean over %d seeds of the mean program-judge score (0-4 per dimension; total: their sum, 0-12), ± the half-width of the 95%% confidence interval (Student's t, %d degrees of freedom).\n\n", len(res.Seeds), len(res.Seeds)-1)
+	p("The floor rows need no model: a constant placeholder in the requested format, and the prompt echoed back, scored by the same judges (the same answers on every seed, so no interval). A method that does not beat them has learned nothing the judges can see.\n\n")
 	p("| method | hyper-parameters |")
 	for _, c := range a.Columns {
 		p(" %s |", c)
 	}
 	p("\n|---|---|%s\n", strings.Repeat("---|", len(a.Columns)))
+	for _, n := range FloorNames() {
+		if ev, ok := res.Floors[n]; ok {
+			p("| %s | - |", n)
+			for _, c := range a.Columns {
+				p(" %.3f |", ev.Mean[c])
+			}
+			p("\n")
+		}
+	}
 	for _, n := range a.Names {
 		hp := "-"
 		if pt, ok := res.Chosen[n]; ok {
@@ -326,13 +322,23 @@ func Markdown(res *Results, a *Analysis, meta Meta, plots []string) string {
 	}
 
 	if len(cfg.Claims) > 0 {
-		p("\n## The paper's claims\n\nA claim held when the whole 95%% interval of the win rate is above 0.5, did not hold when it is below, and is inconclusive otherwise.\n\n")
-		p("| claim | comparison | win rate | verdict |\n|---|---|---|---|\n")
-		for _, cl := range cfg.Claims {
-			for _, o := range cl.Over {
-				s := a.Win[cl.Method][o]
-				p("| %s | %s vs %s | %s | %s |\n", cl.Text, cl.Method, o, fmtCI(s, 3), Verdict(s))
+		p("\n## The paper's claims\n\nEach comparison is a one-sided paired t-test over the %d seeds on the mean judge-score sum (0-12) of the test prompts (method minus the other, paired by seed), or, for an equivalence claim, Schuirmann's two one-sided tests (TOST) with the stated bound; the p-values are Holm-corrected over all %d comparisons as one family, and a claim held where the adjusted p is below %g. Change: the mean per-seed difference ± 95%% CI; d_z: that mean over the differences' standard deviation; the win rate per prompt beside it.\n\n", len(res.Seeds), len(a.Claims), ClaimLevel)
+		p("| claim | comparison | change (sum) | d_z | win rate | p | Holm p | verdict |\n|---|---|---|---|---|---|---|---|\n")
+		for _, t := range a.Claims {
+			p("| %s | %s vs %s | %s | %.2f | %s | %s | %s | %s |\n", t.Claim, t.Method, t.Over, fmtSigned(t.Diff, 3), t.DZ,
+				fmtCI(t.Win, 3), fmtP(t.P), fmtP(t.Adjusted), t.Verdict)
+		}
+		p("\nPer dimension, the same comparisons (mean per-seed difference ± 95%% CI; no test, for reading the change):\n\n| comparison |")
+		for _, d := range res.Dimensions {
+			p(" %s |", d)
+		}
+		p("\n|---|%s\n", strings.Repeat("---|", len(res.Dimensions)))
+		for _, t := range a.Claims {
+			p("| %s vs %s |", t.Method, t.Over)
+			for _, d := range res.Dimensions {
+				p(" %s |", fmtSigned(t.PerDimension[d], 3))
 			}
+			p("\n")
 		}
 		if d, ok := a.Delta["amopo"]; ok {
 			p("\nEvery dimension improves (paper, Tables 2-3), for amopo against SFT: %s.\n", EveryDimension(d, res.Dimensions))
@@ -379,6 +385,21 @@ func Markdown(res *Results, a *Analysis, meta Meta, plots []string) string {
 		}
 	}
 	return b.String()
+}
+
+// methodNote says how a multi-objective baseline was run, where this differs from its paper.
+func methodNote(m Method) string {
+	switch {
+	case m.Schedule == ScheduleSPO:
+		return fmt.Sprintf("SPO (Lou et al. 2024) as sequential %s stages, one per dimension in task order, each on the pairs ordered by that dimension (ties left out), from the previous stage's model and with it as the reference; the preference steps split evenly over the stages. Lou et al.'s extra term that keeps the earlier dimensions' implicit rewards is not implemented.", m.Loss)
+	case m.Loss == "modpo":
+		return "MODPO (Zhou et al. 2024b): pairs ordered by the first dimension (ties left out); no reward model is at hand, so the margin rewards are the data's (judges') scores of the other dimensions; objective weights uniform unless set."
+	case m.Loss == "controllable-cpo":
+		return "controllable CPO (Guo et al. 2024a) as the paper's Table 4 writes it: a CPSFT model trained from the seed's initialisation with the SFT budget on control-token prompts (<dimension: score> groups of the chosen response's scores before the question), then DPO with the policy on the plain prompt and the CPSFT model as the reference on (c, x), c the chosen response's scores."
+	case m.Loss == "amopo-ref":
+		return "AMoPO with a reference model (Table 11): the SFT model's length-normalised log-probs on the same dimension templates."
+	}
+	return ""
 }
 
 func orDash(s string) string {

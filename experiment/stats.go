@@ -2,6 +2,7 @@ package experiment
 
 import (
 	"math"
+	"sort"
 	"strings"
 )
 
@@ -87,23 +88,6 @@ func WinRate(a, b []float64) float64 {
 	return w / float64(len(a))
 }
 
-// Verdict reads a win-rate summary: "held" when its whole interval is above 1/2, "did not
-// hold" when it is below, "inconclusive" otherwise.
-func Verdict(s Summary) string {
-	switch {
-	case math.IsNaN(s.HalfWidth):
-		if s.Mean > 0.5 {
-			return "inconclusive (one seed, favourable)"
-		}
-		return "inconclusive (one seed)"
-	case s.Low() > 0.5:
-		return "held"
-	case s.High() < 0.5:
-		return "did not hold"
-	}
-	return "inconclusive"
-}
-
 // ChangeVerdict reads a summary of score differences: "improved" when its whole interval
 // is above 0, "worse" when below, "unclear" otherwise (or with one seed).
 func ChangeVerdict(s Summary) string {
@@ -135,4 +119,165 @@ func EveryDimension(delta map[string]Summary, dims []string) string {
 		}
 	}
 	return verdict + " (" + strings.Join(parts, ", ") + ")"
+}
+
+// PairedT is a paired t-test over seeds: the mean of the per-seed differences a-b, its
+// t statistic on n-1 degrees of freedom, and the p-value (two-sided, or one-sided for
+// "a > b" when asked). NaN with fewer than two seeds or differences that are all equal.
+type PairedT struct {
+	MeanDiff, SD, T float64
+	DF              int
+	P               float64 // the p-value of the test that was asked for
+}
+
+// PairedTTest tests the per-seed differences d = a - b. greater asks the one-sided
+// question "mean d > 0" (the paper's claims are directional); otherwise two-sided.
+func PairedTTest(a, b []float64, greater bool) PairedT {
+	r := PairedT{MeanDiff: math.NaN(), SD: math.NaN(), T: math.NaN(), P: math.NaN()}
+	if len(a) != len(b) || len(a) == 0 {
+		return r
+	}
+	d := make([]float64, len(a))
+	for i := range a {
+		d[i] = a[i] - b[i]
+	}
+	s := Summarize(d)
+	r.MeanDiff, r.DF = s.Mean, len(d)-1
+	if len(d) < 2 {
+		return r
+	}
+	ss := 0.0
+	for _, x := range d {
+		ss += (x - s.Mean) * (x - s.Mean)
+	}
+	r.SD = math.Sqrt(ss / float64(len(d)-1))
+	if r.SD == 0 {
+		return r
+	}
+	r.T = s.Mean / (r.SD / math.Sqrt(float64(len(d))))
+	if greater {
+		r.P = StudentTUpper(r.T, r.DF)
+	} else {
+		r.P = 2 * StudentTUpper(math.Abs(r.T), r.DF)
+	}
+	return r
+}
+
+// StudentTUpper is P(T > t) for Student's t with df degrees of freedom, from the
+// regularized incomplete beta function: P(|T| > |t|) = I_{df/(df+t^2)}(df/2, 1/2).
+func StudentTUpper(t float64, df int) float64 {
+	if df < 1 || math.IsNaN(t) {
+		return math.NaN()
+	}
+	v := float64(df)
+	tail := 0.5 * regIncBeta(v/(v+t*t), v/2, 0.5) // P(T > |t|)
+	if t >= 0 {
+		return tail
+	}
+	return 1 - tail
+}
+
+// regIncBeta is the regularized incomplete beta function I_x(a, b), by Lentz's continued
+// fraction (Numerical Recipes 6.4), on the side of x where it converges fast.
+func regIncBeta(x, a, b float64) float64 {
+	switch {
+	case x <= 0:
+		return 0
+	case x >= 1:
+		return 1
+	}
+	la, _ := math.Lgamma(a + b)
+	lb, _ := math.Lgamma(a)
+	lc, _ := math.Lgamma(b)
+	front := math.Exp(la - lb - lc + a*math.Log(x) + b*math.Log(1-x))
+	if x < (a+1)/(a+b+2) {
+		return front * betaCF(x, a, b) / a
+	}
+	return 1 - front*betaCF(1-x, b, a)/b
+}
+
+func betaCF(x, a, b float64) float64 {
+	const tiny = 1e-300
+	c, d := 1.0, 1-(a+b)*x/(a+1)
+	if math.Abs(d) < tiny {
+		d = tiny
+	}
+	d = 1 / d
+	h := d
+	for m := 1; m <= 300; m++ {
+		fm := float64(m)
+		num := fm * (b - fm) * x / ((a + 2*fm - 1) * (a + 2*fm))
+		for i := 0; i < 2; i++ {
+			d = 1 + num*d
+			if math.Abs(d) < tiny {
+				d = tiny
+			}
+			c = 1 + num/c
+			if math.Abs(c) < tiny {
+				c = tiny
+			}
+			d = 1 / d
+			h *= d * c
+			num = -(a + fm) * (a + b + fm) * x / ((a + 2*fm) * (a + 2*fm + 1))
+			if i == 0 && math.Abs(d*c-1) < 1e-15 {
+				return h
+			}
+		}
+		if math.Abs(d*c-1) < 1e-15 {
+			break
+		}
+	}
+	return h
+}
+
+// Holm adjusts p-values for multiple comparisons by Holm's step-down method: sorted
+// ascending, the i-th smallest (0-based) of m becomes max over j <= i of min(1, (m-j)*p_j).
+// The adjusted values are returned in the input's order; NaNs stay NaN and do not count.
+func Holm(p []float64) []float64 {
+	idx := make([]int, 0, len(p))
+	out := make([]float64, len(p))
+	for i, v := range p {
+		out[i] = math.NaN()
+		if !math.IsNaN(v) {
+			idx = append(idx, i)
+		}
+	}
+	sort.SliceStable(idx, func(i, j int) bool { return p[idx[i]] < p[idx[j]] })
+	m, running := len(idx), 0.0
+	for rank, i := range idx {
+		running = math.Max(running, math.Min(1, float64(m-rank)*p[i]))
+		out[i] = running
+	}
+	return out
+}
+
+// TOST is Schuirmann's two one-sided tests on paired differences: equivalence within
+// (-bound, +bound) is shown when both one-sided tests reject, i.e. when P, the larger of
+// their p-values, is below the level.
+type TOST struct {
+	Bound, MeanDiff float64
+	PLower, PUpper  float64 // H0: mean <= -bound; H0: mean >= +bound
+	P               float64
+}
+
+// EquivalenceTest runs TOST on the per-seed differences a - b with the given bound.
+func EquivalenceTest(a, b []float64, bound float64) TOST {
+	r := TOST{Bound: bound, MeanDiff: math.NaN(), PLower: math.NaN(), PUpper: math.NaN(), P: math.NaN()}
+	if len(a) != len(b) || len(a) < 2 {
+		return r
+	}
+	lo := make([]float64, len(a))
+	for i := range a {
+		lo[i] = b[i] - bound // a - b > -bound  <=>  a > b - bound
+	}
+	hi := make([]float64, len(a))
+	for i := range a {
+		hi[i] = b[i] + bound
+	}
+	r.PLower = PairedTTest(a, lo, true).P
+	up := PairedTTest(hi, a, true) // b + bound > a  <=>  a - b < bound
+	r.PUpper = up.P
+	r.MeanDiff = PairedTTest(a, b, false).MeanDiff
+	r.P = math.Max(r.PLower, r.PUpper)
+	return r
 }

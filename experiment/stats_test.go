@@ -79,3 +79,52 @@ func TestTQuantileAgainstIntegration(t *testing.T) {
 	require.InDelta(t, 12.7062, tQuantileByIntegration(1), 1e-4, "the oracle itself, df 1 (Cauchy: tan(0.475 pi))")
 	require.InDelta(t, math.Tan(0.475*math.Pi), tQuantileByIntegration(1), 1e-6)
 }
+
+// TestHolmByHand: R's p.adjust(c(0.01, 0.04, 0.03, 0.005), "holm") is 0.03 0.06 0.06 0.02
+// (by hand: sorted 0.005*4, 0.01*3, 0.03*2, then max(0.04*1, 0.06) keeps it monotone).
+func TestHolmByHand(t *testing.T) {
+	got := Holm([]float64{0.01, 0.04, 0.03, 0.005})
+	want := []float64{0.03, 0.06, 0.06, 0.02}
+	for i := range want {
+		require.InDelta(t, want[i], got[i], 1e-15, "p[%d]", i)
+	}
+	capped := Holm([]float64{0.4, math.NaN(), 0.3})
+	require.InDelta(t, 0.6, capped[2], 1e-15) // 2 tests, the NaN does not count
+	require.InDelta(t, 0.6, capped[0], 1e-15) // max(0.4*1, 0.6)
+	require.True(t, math.IsNaN(capped[1]))
+	require.Equal(t, 1.0, Holm([]float64{0.7, 0.8})[0])
+}
+
+// TestStudentTAgainstClosedForms checks the incomplete-beta t tail against the closed
+// forms for 1, 2 and 3 degrees of freedom (no scipy on this machine: the forms are exact).
+func TestStudentTAgainstClosedForms(t *testing.T) {
+	for _, x := range []float64{-3, -0.5, 0, 0.3, 1, 2.5, 12} {
+		require.InDelta(t, 0.5-math.Atan(x)/math.Pi, StudentTUpper(x, 1), 1e-12, "df 1, t %g", x)
+		require.InDelta(t, 0.5-x/(2*math.Sqrt(2+x*x)), StudentTUpper(x, 2), 1e-12, "df 2, t %g", x)
+		u := x / math.Sqrt(3)
+		require.InDelta(t, 0.5-(math.Atan(u)+u/(1+u*u))/math.Pi, StudentTUpper(x, 3), 1e-12, "df 3, t %g", x)
+	}
+	require.InDelta(t, 0.05, 2*StudentTUpper(2.262157162, 9), 1e-8) // t(9) 0.975 quantile
+}
+
+// TestPairedTAndTOST: d = [2, 3, 1, 3]: mean 2.25, sd sqrt(2.75/3), t = 4.7001 on 3 df,
+// one-sided p from the df-3 closed form in python3 (0.009109927371611148). TOST on d =
+// [0.1, -0.2, 0.05] with bound 0.5: both one-sided p-values from the df-2 closed form.
+func TestPairedTAndTOST(t *testing.T) {
+	r := PairedTTest([]float64{3, 5, 4, 6}, []float64{1, 2, 3, 3}, true)
+	require.InDelta(t, 2.25, r.MeanDiff, 1e-12)
+	require.Equal(t, 3, r.DF)
+	require.InDelta(t, 4.700096710803842, r.T, 1e-12)
+	require.InDelta(t, 0.009109927371611148, r.P, 1e-12)
+	two := PairedTTest([]float64{3, 5, 4, 6}, []float64{1, 2, 3, 3}, false)
+	require.InDelta(t, 2*0.009109927371611148, two.P, 1e-12)
+	require.True(t, math.IsNaN(PairedTTest([]float64{1, 2}, []float64{0, 1}, true).P)) // constant difference
+
+	e := EquivalenceTest([]float64{1.1, 0.8, 1.05}, []float64{1, 1, 1}, 0.5)
+	require.InDelta(t, -0.016666666666666666, e.MeanDiff, 1e-12)
+	require.InDelta(t, 0.017470213911201737, e.PLower, 1e-12)
+	require.InDelta(t, 0.015388315402440178, e.PUpper, 1e-12)
+	require.InDelta(t, 0.017470213911201737, e.P, 1e-12)
+	wide := EquivalenceTest([]float64{1.1, 0.8, 1.05}, []float64{1, 1, 1}, 0.05)
+	require.Greater(t, wide.P, 0.3) // a bound inside the noise: not shown equivalent
+}

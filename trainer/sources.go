@@ -20,9 +20,12 @@ type PairSource struct {
 	Config   data.BatchConfig
 	PadID    int32
 	// Refs[i] holds example i's K*2 summed reference log-probs ([k][side] flattened).
-	Refs    [][]float32
-	lengths []int
-	plans   map[int][][]int
+	Refs [][]float32
+	// Margins[i] holds example i's MODPO margin rewards (SetMarginRewards).
+	Margins     [][]float32
+	marginCount int
+	lengths     []int
+	plans       map[int][][]int
 }
 
 // SetReferences attaches the reference log-probs of every example (ReferenceSums).
@@ -80,6 +83,7 @@ func (s *PairSource) Batch(epoch, index int) (*Batch, error) {
 		}
 		out.RefSums = tensors.FromFlatDataAndDimensions(flat, b.B, b.K, 2)
 	}
+	s.attachMargins(out, b)
 	return out, nil
 }
 

@@ -24,6 +24,8 @@ type Model func(ctx *context.Context, tokens, attention, positions *Node) *Node
 type Batch struct {
 	Tokens, Response, Attention, Positions *tensors.Tensor
 	RefSums                                *tensors.Tensor
+	// MarginRewards [B, K, 2, M]: MODPO's other-objective rewards (lossinputs.go).
+	MarginRewards *tensors.Tensor
 	// Tokens counts the non-padding tokens, for tokens/s.
 	NumTokens int
 }
@@ -107,9 +109,7 @@ func (s *Stepper) build(ctx *context.Context, inputs []*Node, apply bool) []*Nod
 			Mask:  Reshape(mask, b, k, 2, seqLen),
 			Noise: inputs[4],
 		}
-		if len(inputs) > 5 {
-			in.RefSums = inputs[5]
-		}
+		routeLossInputs(&in, s.params, inputs[5:])
 		out := amopo.New(in).Params(s.params).Done()
 		loss = out.Loss
 		metrics = out.Metrics()
@@ -186,12 +186,11 @@ func (s *Stepper) RunWithGraph(batch *Batch, noise *tensors.Tensor, apply bool) 
 	args := []any{batch.Tokens, batch.Response, batch.Attention, batch.Positions}
 	if s.kind != SFTStep {
 		args = append(args, noise)
-		if s.params.Loss.NeedsReference() {
-			if batch.RefSums == nil {
-				return nil, nil, fmt.Errorf("trainer: loss %q needs reference log-probs and the batch has none", s.params.Loss)
-			}
-			args = append(args, batch.RefSums)
+		extra, err := lossArgs(s.params, batch)
+		if err != nil {
+			return nil, nil, err
 		}
+		args = append(args, extra...)
 	} else {
 		// The SFT graph ignores the noise input: give it a constant so the signature is fixed.
 		args = append(args, tensors.FromScalar(float32(0)))

@@ -4,7 +4,7 @@
 // intervals, win rates and PNG plots.
 //
 //	go run ./cmd/experiment --preset cpu --out docs --runs out/experiment   # docs/experiment.md, docs/*.png
-//	go run ./cmd/experiment --preset cpu --estimate          # predicted wall time only
+//	go run ./cmd/experiment --preset cpu --estimate          # predicted wall time only (throughput measured first)
 //	go run ./cmd/experiment --config exp.yaml                # a config file over the preset
 //	go run ./cmd/experiment --rewrite docs/results.json      # the report again, no training
 package main
@@ -39,7 +39,7 @@ func run(args []string, out io.Writer) error {
 	backend := fs.String("backend", "", "GoMLX backend (overrides backend)")
 	rewrite := fs.String("rewrite", "", "render the report and plots again from this results.json (no training), into --out or its own folder")
 	estimate := fs.Bool("estimate", false, "print the predicted wall time and exit")
-	tps := fs.Float64("tokens-per-second", 1000, "training throughput for --estimate (the trainer's, same model and machine)")
+	tps := fs.Float64("tokens-per-second", 0, "training throughput the estimate assumes for SFT and preference steps (0: both measured here first, with a few steps of the config's model)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -90,7 +90,18 @@ func run(args []string, out io.Writer) error {
 			cfg.Seeds = append(cfg.Seeds, v)
 		}
 	}
-	est, err := experiment.EstimateCost(cfg, *tps)
+	if *tps < 0 {
+		return fmt.Errorf("--tokens-per-second %g: must be > 0, or 0 to measure it", *tps)
+	}
+	tp := experiment.Throughput{SFT: *tps, Preference: *tps}
+	if *tps == 0 {
+		if tp, err = experiment.MeasureThroughput(cfg, 8); err != nil {
+			return fmt.Errorf("measuring the throughput for the estimate: %w", err)
+		}
+		fmt.Fprintf(out, "measured %.0f (SFT) and %.0f (preference) training tokens/s (8 steps each of the config's model and batches, on this machine)\n",
+			tp.SFT, tp.Preference)
+	}
+	est, err := experiment.EstimateCost(cfg, tp)
 	if err != nil {
 		return err
 	}

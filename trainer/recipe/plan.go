@@ -83,6 +83,9 @@ func Resolve(cfg trainer.Config) (*Plan, error) {
 	if p.Loss, err = cfg.LossParams(p.Data.Templates.Names()); err != nil {
 		return nil, err
 	}
+	if err := refuseExperimentOnly(p.Loss); err != nil {
+		return nil, err
+	}
 	if p.Data.Judged != nil {
 		p.OnPolicy = cfg.OnPolicy
 	}
