@@ -74,14 +74,47 @@ DATA expc<>+512(SB)/8, $0x3FF0000000000000
 DATA expc<>+520(SB)/8, $0x3FF0000000000000
 DATA expc<>+528(SB)/8, $0x3FF0000000000000
 DATA expc<>+536(SB)/8, $0x3FF0000000000000
-GLOBL expc<>(SB), RODATA|NOPTR, $544
+DATA expc<>+544(SB)/4, $0x80000000
+DATA expc<>+548(SB)/4, $0x80000000
+DATA expc<>+552(SB)/4, $0x80000000
+DATA expc<>+556(SB)/4, $0x80000000
+DATA expc<>+560(SB)/4, $0x3F800000
+DATA expc<>+564(SB)/4, $0x3F800000
+DATA expc<>+568(SB)/4, $0x3F800000
+DATA expc<>+572(SB)/4, $0x3F800000
+GLOBL expc<>(SB), RODATA|NOPTR, $576
+
+// EXP_F64 sets X5 to e^x, four float32s, for x the four float64s in Y0 (Y1-Y4 scratch;
+// the constants in Y8, Y9, Y12, Y13): x clamped to [-200, 100], x = n·ln2 + r with
+// |r| <= ln2/2, e^r by its Taylor polynomial of degree 10 (relative error < 3e-13), 2^n
+// added into the exponent bits, the float64 rounded to float32. NaN stays NaN
+// (VMINPD/VMAXPD return their second source when one is NaN).
+#define EXP_F64 \
+	VMINPD Y0, Y12, Y1; \
+	VMAXPD Y1, Y13, Y1; \
+	VMOVAPD Y9, Y2; \
+	VFMADD231PD Y8, Y1, Y2; \
+	VSUBPD Y9, Y2, Y3; \
+	VFNMADD231PD expc<>+64(SB), Y3, Y1; \
+	VFNMADD231PD expc<>+96(SB), Y3, Y1; \
+	VMOVUPD expc<>+192(SB), Y4; \
+	VFMADD213PD expc<>+224(SB), Y1, Y4; \
+	VFMADD213PD expc<>+256(SB), Y1, Y4; \
+	VFMADD213PD expc<>+288(SB), Y1, Y4; \
+	VFMADD213PD expc<>+320(SB), Y1, Y4; \
+	VFMADD213PD expc<>+352(SB), Y1, Y4; \
+	VFMADD213PD expc<>+384(SB), Y1, Y4; \
+	VFMADD213PD expc<>+416(SB), Y1, Y4; \
+	VFMADD213PD expc<>+448(SB), Y1, Y4; \
+	VFMADD213PD expc<>+480(SB), Y1, Y4; \
+	VFMADD213PD expc<>+512(SB), Y1, Y4; \
+	VPSLLQ $52, Y2, Y2; \
+	VPADDQ Y2, Y4, Y4; \
+	VCVTPD2PSY Y4, X5;
 
 // func expAVX2(dst, src *float32, n int)
 //
-// dst[i] = e^src[i] for i < n (n a multiple of 4), four at a time in float64:
-// x = n·ln2 + r with |r| <= ln2/2, e^r by its Taylor polynomial of degree 10 (relative
-// error < 3e-13), 2^n added into the exponent bits; the float64 result rounded to
-// float32. NaN stays NaN (VMINPD/VMAXPD return their second source when one is NaN).
+// dst[i] = e^src[i] for i < n (n a multiple of 4), four at a time (EXP_F64).
 TEXT ·expAVX2(SB), NOSPLIT, $0-24
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
@@ -94,27 +127,7 @@ TEXT ·expAVX2(SB), NOSPLIT, $0-24
 	VMOVUPD expc<>+160(SB), Y13
 loop:
 	VCVTPS2PD (SI), Y0
-	VMINPD Y0, Y12, Y1
-	VMAXPD Y1, Y13, Y1
-	VMOVAPD Y9, Y2
-	VFMADD231PD Y8, Y1, Y2
-	VSUBPD Y9, Y2, Y3
-	VFNMADD231PD expc<>+64(SB), Y3, Y1
-	VFNMADD231PD expc<>+96(SB), Y3, Y1
-	VMOVUPD expc<>+192(SB), Y4
-	VFMADD213PD expc<>+224(SB), Y1, Y4
-	VFMADD213PD expc<>+256(SB), Y1, Y4
-	VFMADD213PD expc<>+288(SB), Y1, Y4
-	VFMADD213PD expc<>+320(SB), Y1, Y4
-	VFMADD213PD expc<>+352(SB), Y1, Y4
-	VFMADD213PD expc<>+384(SB), Y1, Y4
-	VFMADD213PD expc<>+416(SB), Y1, Y4
-	VFMADD213PD expc<>+448(SB), Y1, Y4
-	VFMADD213PD expc<>+480(SB), Y1, Y4
-	VFMADD213PD expc<>+512(SB), Y1, Y4
-	VPSLLQ $52, Y2, Y2
-	VPADDQ Y2, Y4, Y4
-	VCVTPD2PSY Y4, X5
+	EXP_F64
 	VMOVUPS X5, (DI)
 	ADDQ $16, SI
 	ADDQ $16, DI
@@ -122,4 +135,40 @@ loop:
 	JNZ loop
 	VZEROUPPER
 done:
+	RET
+
+// func logisticAVX2(dst, src *float32, n int)
+//
+// dst[i] = 1/(1+e) for src[i] >= 0, e/(1+e) otherwise (NaN: NaN), with e = e^-|src[i]|
+// (EXP_F64), for i < n (n a multiple of 4): Go's float32 operations of execLogistic,
+// chosen by the sign bit of src[i] in a blend instead of a branch (-0 gives e/(1+e) =
+// 1/2 = 1/(1+e)).
+TEXT ·logisticAVX2(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	SHRQ $2, CX
+	JZ ldone
+	VMOVUPD expc<>+0(SB), Y8
+	VMOVUPD expc<>+32(SB), Y9
+	VMOVUPD expc<>+128(SB), Y12
+	VMOVUPD expc<>+160(SB), Y13
+	VMOVUPS expc<>+544(SB), X14
+	VMOVUPS expc<>+560(SB), X15
+lloop:
+	VMOVUPS (SI), X10
+	VORPS X14, X10, X11
+	VCVTPS2PD X11, Y0
+	EXP_F64
+	VADDPS X15, X5, X6
+	VDIVPS X6, X15, X7
+	VDIVPS X6, X5, X11
+	VBLENDVPS X10, X11, X7, X4
+	VMOVUPS X4, (DI)
+	ADDQ $16, SI
+	ADDQ $16, DI
+	DECQ CX
+	JNZ lloop
+	VZEROUPPER
+ldone:
 	RET
