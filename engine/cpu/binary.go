@@ -54,6 +54,9 @@ func execBinary(backend *simplego.Backend, node *simplego.Node, inputs []*simple
 
 // binaryRow computes out[i] = l[i*ls] op r[i*rs], strides 0 or 1.
 func binaryRow(op backends.OpType, out, l []float32, ls int, r []float32, rs int) {
+	if done := binaryVector(op, out, l, ls, r, rs); done > 0 { // the AVX loops, where they run
+		out, l, r = out[done:], l[done*ls:], r[done*rs:]
+	}
 	n := len(out)
 	switch {
 	case ls == 1 && rs == 1:

@@ -40,11 +40,20 @@ func execBroadcastInDim(backend *simplego.Backend, node *simplego.Node, inputs [
 			copy(d, src[offsets[0]:offsets[0]+len(d)])
 			return
 		}
-		v := src[offsets[0]]
-		for i := range d {
-			d[i] = v
-		}
+		fill(d, src[offsets[0]])
 	})
 	calls[backends.OpTypeBroadcastInDim].Add(1)
 	return out, nil
+}
+
+// fill sets every element of d to v: a few values one by one, then doubling copies
+// (memmove's vector stores), for the long rows of a [rows, 1] -> [rows, n] broadcast.
+func fill(d []float32, v float32) {
+	head := min(len(d), 16)
+	for i := range d[:head] {
+		d[i] = v
+	}
+	for n := head; n < len(d); n *= 2 {
+		copy(d[n:], d[:n])
+	}
 }

@@ -36,6 +36,19 @@
 // slowed by another process takes fewer strips. Small products run on the calling
 // goroutine, where a goroutine's start would cost more than the product.
 //
+// # Element-wise ops
+//
+// An element-wise op walks its output in rows along the last axis, each operand with
+// per-axis strides (0 on broadcast axes); axes that every operand walks as one are
+// merged first (coalesceAxes), so equal shapes are one long row cut into chunks and a
+// broadcast [rows, 1] operand gives rows of the full inner length. On amd64 the rows of
+// Add, Sub, Mul and Div run AVX loops (binary_amd64.s, from gen_binary.go), Exp and
+// Logistic a vector exp (exp_amd64.s, AVX2 + FMA): four values at a time in float64,
+// a degree-10 Taylor polynomial after range reduction, so the float32 result is
+// float32(math.Exp) nearly always and within one ulp always; Logistic picks 1/(1+e) or
+// e/(1+e) by a blend on the sign bit, Go's float32 formula bit for bit. Elsewhere (and
+// for the tails) the same operations run in Go.
+//
 // # simplego's parallel executor
 //
 // simplego v0.26 runs a graph's ops on a pool of 2 x NumCPU goroutine slots, and its

@@ -131,26 +131,13 @@ func axesOffsets(dims, strides, axes []int) []int {
 
 // transposeCopy returns x's elements in the axis order given (a permutation).
 func transposeCopy(x []float32, dims, strides, order []int) []float32 {
-	rank := len(order)
+	outDims, outStrides := make([]int, len(order)), make([]int, len(order))
 	size := 1
-	for _, d := range dims {
-		size *= d
+	for j, a := range order {
+		outDims[j], outStrides[j] = dims[a], strides[a]
+		size *= dims[a]
 	}
 	out := make([]float32, size)
-	idx := make([]int, rank)
-	src := 0
-	for i := range out {
-		out[i] = x[src]
-		for j := rank - 1; j >= 0; j-- { // odometer over the output's axes
-			a := order[j]
-			idx[j]++
-			src += strides[a]
-			if idx[j] < dims[a] {
-				break
-			}
-			src -= strides[a] * dims[a]
-			idx[j] = 0
-		}
-	}
+	permute(out, x, outDims, outStrides)
 	return out
 }

@@ -73,35 +73,42 @@ func parallelChunks(n int, fn func(lo, hi int)) {
 // forRows cuts an output of dimensions outDims into rows along its last axis and calls
 // fn for each with the row's span [start, end) in the output, each operand's offset (from
 // its per-axis strides, 0 on broadcast axes) and its stride along the row; rows are
-// shared out over the cores when there are enough elements.
+// shared out over the cores when there are enough elements. Axes are first merged where
+// every operand walks them as one (coalesceAxes), so that rows are as long as the
+// layouts allow: an element-wise op on equal shapes is one row, cut into chunks.
 func forRows(outDims []int, strides [][]int, fn func(row, offsets, inner []int)) {
-	rank := len(outDims)
-	size, innerLen := 1, 1
+	size := 1
 	for _, d := range outDims {
 		size *= d
-	}
-	if rank > 0 {
-		innerLen = outDims[rank-1]
 	}
 	if size == 0 {
 		return
 	}
+	outDims, strides = coalesceAxes(outDims, strides)
+	rank := len(outDims)
+	innerLen := outDims[rank-1]
 	rows := size / innerLen
 	inner := make([]int, len(strides))
 	for k := range strides {
-		if rank > 0 {
-			inner[k] = strides[k][rank-1]
-		}
+		inner[k] = strides[k][rank-1]
 	}
-	rowsPerTask := max(1, elementChunk/innerLen)
+	// A task is rowsPerTask whole rows, or one piece of a row longer than a chunk.
+	rowsPerTask, pieces, pieceLen := max(1, elementChunk/innerLen), 1, innerLen
+	if innerLen > elementChunk {
+		pieces = (innerLen + elementChunk - 1) / elementChunk
+		pieceLen = (innerLen + pieces - 1) / pieces
+	}
+	tasks := (rows + rowsPerTask - 1) / rowsPerTask * pieces
 	workers := runtime.GOMAXPROCS(0)
 	if size < 2*elementChunk {
 		workers = 1
 	}
-	parallelFor((rows+rowsPerTask-1)/rowsPerTask, workers, func(t int) {
+	parallelFor(tasks, workers, func(t int) {
 		offsets := make([]int, len(strides))
 		span := make([]int, 2)
-		for row := t * rowsPerTask; row < min((t+1)*rowsPerTask, rows); row++ {
+		first, piece := (t/pieces)*rowsPerTask, t%pieces
+		lo, hi := piece*pieceLen, min((piece+1)*pieceLen, innerLen)
+		for row := first; row < min(first+rowsPerTask, rows); row++ {
 			clear(offsets)
 			rem := row
 			for a := rank - 2; a >= 0; a-- { // the row's index along each axis
@@ -111,8 +118,51 @@ func forRows(outDims []int, strides [][]int, fn func(row, offsets, inner []int))
 					offsets[k] += i * strides[k][a]
 				}
 			}
-			span[0], span[1] = row*innerLen, (row+1)*innerLen
+			for k := range offsets {
+				offsets[k] += lo * inner[k]
+			}
+			span[0], span[1] = row*innerLen+lo, row*innerLen+hi
 			fn(span, offsets, inner)
 		}
 	})
+}
+
+// coalesceAxes drops axes of length 1 and merges each axis into the next where, for
+// every operand, a step along it is a whole run of the next (stride[a] = stride[a+1] x
+// dims[a+1], which holds for contiguous axes and for two broadcast axes), so the
+// operands are walked in the same order with fewer, longer rows. It returns at least
+// one axis.
+func coalesceAxes(dims []int, strides [][]int) ([]int, [][]int) {
+	outDims := make([]int, 0, len(dims))
+	outStrides := make([][]int, len(strides))
+	for a, d := range dims {
+		if d == 1 {
+			continue
+		}
+		last := len(outDims) - 1
+		merge := last >= 0
+		for k := range strides {
+			if merge && outStrides[k][last] != strides[k][a]*d {
+				merge = false
+			}
+		}
+		if merge {
+			outDims[last] *= d
+			for k := range strides {
+				outStrides[k][last] = strides[k][a]
+			}
+			continue
+		}
+		outDims = append(outDims, d)
+		for k := range strides {
+			outStrides[k] = append(outStrides[k], strides[k][a])
+		}
+	}
+	if len(outDims) == 0 { // a single element
+		outDims = append(outDims, 1)
+		for k := range strides {
+			outStrides[k] = append(outStrides[k], 0)
+		}
+	}
+	return outDims, outStrides
 }

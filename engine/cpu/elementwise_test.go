@@ -79,6 +79,7 @@ func TestBinaryOpsMatchGoMLX(t *testing.T) {
 	shapes := [][2][]int{
 		{{2, 40001}, {2, 40001}}, {{3, 5, 1}, {3, 5, 7}}, {{3, 1, 7}, {3, 5, 7}}, {{1, 70000}, {2, 70000}},
 		{{4, 33000, 1}, {4, 33000, 1}}, {{}, {5, 3}}, {{6, 4}, {}},
+		{{3, 1, 4, 5}, {3, 6, 4, 5}}, {{2, 3, 1, 1}, {2, 3, 4, 5}}, {{1, 1}, {1, 1}},
 	}
 	for _, o := range ops {
 		for _, s := range shapes {
@@ -232,6 +233,29 @@ func TestElementwiseChainsInPlace(t *testing.T) {
 	for i := range want { // exp32 and the float32 logistic are within 2 ulp; the rest exact
 		if d := math.Abs(float64(got[i] - want[i])); d > 1e-6*math.Abs(float64(want[i])) && !(math.IsNaN(float64(got[i])) && math.IsNaN(float64(want[i]))) {
 			t.Fatalf("out[%d] = %g, GoMLX %g", i, got[i], want[i])
+		}
+	}
+}
+
+// TestCoalesceAxes: axes an op walks as one are merged (equal shapes become one row, a
+// broadcast block stays a separate axis), length-1 axes dropped, so element-wise ops run
+// over long rows; a transposed operand keeps its axes apart.
+func TestCoalesceAxes(t *testing.T) {
+	cases := []struct {
+		dims, wantDims       []int
+		strides, wantStrides [][]int
+	}{
+		{[]int{2, 3, 4}, []int{24}, [][]int{{12, 4, 1}, {12, 4, 1}}, [][]int{{1}, {1}}},
+		{[]int{2, 3, 4}, []int{6, 4}, [][]int{{12, 4, 1}, {3, 1, 0}}, [][]int{{4, 1}, {1, 0}}},
+		{[]int{2, 3, 4}, []int{2, 12}, [][]int{{12, 4, 1}, {0, 4, 1}}, [][]int{{12, 1}, {0, 1}}},
+		{[]int{3, 1, 5}, []int{15}, [][]int{{5, 0, 1}}, [][]int{{1}}},
+		{[]int{4, 6}, []int{4, 6}, [][]int{{1, 4}}, [][]int{{1, 4}}}, // a transpose
+		{[]int{1, 1}, []int{1}, [][]int{{0, 0}, {1, 1}}, [][]int{{0}, {0}}},
+	}
+	for _, c := range cases {
+		dims, strides := coalesceAxes(c.dims, c.strides)
+		if fmt.Sprint(dims, strides) != fmt.Sprint(c.wantDims, c.wantStrides) {
+			t.Errorf("coalesceAxes(%v, %v) = %v, %v; want %v, %v", c.dims, c.strides, dims, strides, c.wantDims, c.wantStrides)
 		}
 	}
 }

@@ -32,3 +32,12 @@ func exp32(x float32) float32 {
 	p := 1 + r*(1+r*(1.0/2+r*(1.0/6+r*(1.0/24+r*(1.0/120)))))
 	return float32(p * exp2Table[ni&31] * math.Float64frombits(uint64((ni>>5)+1023)<<52))
 }
+
+// expSlice sets dst[i] = e^src[i] (dst may be src): with expAVX2 where the CPU has it,
+// four at a time, the rest with exp32. Both are within one ulp of float32(math.Exp).
+func expSlice(dst, src []float32) {
+	dst = dst[:len(src)]
+	for i := expVector(dst, src); i < len(src); i++ {
+		dst[i] = exp32(src[i])
+	}
+}

@@ -3,6 +3,7 @@ package cpu
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -69,4 +70,57 @@ func BenchmarkExp32(b *testing.B) {
 		}
 	})
 	_ = sink
+}
+
+// TestExpSlice compares expSlice (expAVX2 where the CPU has it, exp32 for the tail) with
+// math.Exp as TestExp32 does: within one ulp everywhere, equal nearly always, with
+// infinities, zeros, NaN and the float32 denormal range at odd positions of the slice.
+func TestExpSlice(t *testing.T) {
+	rng := rand.New(rand.NewPCG(33, 34))
+	xs := []float32{0, float32(math.Copysign(0, -1)), 1, -1, 88.69, 88.7, 88.72, 89, -87.29, -87.3, -100, -103.9, -104, -1e30, 1e30,
+		float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()), float32(math.NaN()), 200, -200, -1e-30}
+	for range 2_000_001 {
+		xs = append(xs, float32(rng.Float64()*220-115))
+	}
+	got := make([]float32, len(xs))
+	expSlice(got, xs)
+	differ := 0
+	for i, x := range xs {
+		want := float32(math.Exp(float64(x)))
+		if math.IsNaN(float64(want)) {
+			if !math.IsNaN(float64(got[i])) {
+				t.Fatalf("expSlice at %d: e^%g = %g, want NaN", i, x, got[i])
+			}
+			continue
+		}
+		if d := ulps(got[i], want); d > 1 {
+			t.Fatalf("expSlice at %d: e^%g = %g, math.Exp %g: %d ulps apart", i, x, got[i], want, d)
+		} else if d == 1 {
+			differ++
+		}
+	}
+	if frac := float64(differ) / float64(len(xs)); frac > 1e-3 {
+		t.Fatalf("expSlice differs from math.Exp by one ulp in %.2g of the cases", frac)
+	}
+	// In place, as execExp runs on a buffer it owns.
+	in := slices.Clone(xs[:1001])
+	expSlice(in, in)
+	for i := range in {
+		if math.Float32bits(in[i]) != math.Float32bits(got[i]) && !math.IsNaN(float64(in[i])) {
+			t.Fatalf("in place at %d: %g, out of place %g", i, in[i], got[i])
+		}
+	}
+}
+
+// BenchmarkExpSlice is expSlice over 64 Ki values (the vector path where the CPU has it).
+func BenchmarkExpSlice(b *testing.B) {
+	xs := make([]float32, 1<<16)
+	for i := range xs {
+		xs[i] = float32(i%200) - 150
+	}
+	out := make([]float32, len(xs))
+	b.SetBytes(int64(4 * len(xs)))
+	for b.Loop() {
+		expSlice(out, xs)
+	}
 }

@@ -16,7 +16,7 @@ func packA(dst []float32, a Matrix, i0, mb, p0, kb, mr int) {
 		case a.RowStride == 1: // a column of A is contiguous (A transposed): copy runs of rows
 			for kk := 0; kk < kb; kk++ {
 				s := base + kk*a.ColStride
-				copy(d[kk*mr:kk*mr+rows], a.Data[s:s+rows])
+				copySmall(d[kk*mr:kk*mr+rows], a.Data[s:s+rows])
 			}
 		case a.ColStride == 1: // rows contiguous: gather step kk of every row (the rows' cache lines stay in L1)
 			gatherSteps(d, a.Data[base:], a.RowStride, rows, kb, mr)
@@ -45,7 +45,7 @@ func packB(dst []float32, b Matrix, p0, kb, j0, nb, nr int) {
 		case b.ColStride == 1: // rows of B contiguous: copy runs of columns
 			for kk := 0; kk < kb; kk++ {
 				s := base + kk*b.RowStride
-				copy(d[kk*nr:kk*nr+cols], b.Data[s:s+cols])
+				copySmall(d[kk*nr:kk*nr+cols], b.Data[s:s+cols])
 			}
 		case b.RowStride == 1: // columns contiguous (B transposed, as in x·Wᵀ): scatter each
 			// column (gathering 32 columns a step apart would thrash L1's sets)
@@ -72,6 +72,10 @@ func gatherSteps(d, src []float32, stride, n, kb, width int) {
 	if n == 0 {
 		return
 	}
+	if n == 12 && width == 12 { // the AVX-512 kernel's full panels: twelve streams at once
+		gatherSteps12(d, src, stride, kb)
+		return
+	}
 	src = src[:(n-1)*stride+kb]
 	for kk := 0; kk < kb; kk++ {
 		dk := d[kk*width : kk*width+n]
@@ -80,5 +84,42 @@ func gatherSteps(d, src []float32, stride, n, kb, width int) {
 			dk[i] = src[s]
 			s += stride
 		}
+	}
+}
+
+// gatherSteps12 is gatherSteps for 12 vectors into panels 12 wide, with the twelve
+// source rows held as slices so that the loop has no index arithmetic per value.
+func gatherSteps12(d, src []float32, stride, kb int) {
+	r0 := src[:kb]
+	r1, r2, r3 := src[stride:][:len(r0)], src[2*stride:][:len(r0)], src[3*stride:][:len(r0)]
+	r4, r5, r6 := src[4*stride:][:len(r0)], src[5*stride:][:len(r0)], src[6*stride:][:len(r0)]
+	r7, r8, r9 := src[7*stride:][:len(r0)], src[8*stride:][:len(r0)], src[9*stride:][:len(r0)]
+	r10, r11 := src[10*stride:][:len(r0)], src[11*stride:][:len(r0)]
+	d = d[:12*len(r0)]
+	for kk := range r0 {
+		dk := (*[12]float32)(d[12*kk:])
+		dk[0], dk[1], dk[2], dk[3] = r0[kk], r1[kk], r2[kk], r3[kk]
+		dk[4], dk[5], dk[6], dk[7] = r4[kk], r5[kk], r6[kk], r7[kk]
+		dk[8], dk[9], dk[10], dk[11] = r8[kk], r9[kk], r10[kk], r11[kk]
+	}
+}
+
+// copySmall is copy for the few values of one packing step: the panel widths as
+// fixed-size moves, which the compiler inlines (a call of memmove costs more than
+// moving 48 bytes).
+func copySmall(dst, src []float32) {
+	switch len(dst) {
+	case 32:
+		*(*[32]float32)(dst) = *(*[32]float32)(src)
+	case 16:
+		*(*[16]float32)(dst) = *(*[16]float32)(src)
+	case 12:
+		*(*[12]float32)(dst) = *(*[12]float32)(src)
+	case 6:
+		*(*[6]float32)(dst) = *(*[6]float32)(src)
+	case 4:
+		*(*[4]float32)(dst) = *(*[4]float32)(src)
+	default:
+		copy(dst, src)
 	}
 }

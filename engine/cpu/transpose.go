@@ -37,8 +37,15 @@ func execTranspose(backend *simplego.Backend, node *simplego.Node, inputs []*sim
 	if err != nil {
 		return nil, err
 	}
-	src := flats[0]
-	forRows(outShape.Dimensions, [][]int{strides}, func(row, offsets, inner []int) {
+	permute(dst, flats[0], outShape.Dimensions, strides)
+	calls[backends.OpTypeTranspose].Add(1)
+	return out, nil
+}
+
+// permute sets dst (row-major, dimensions outDims) to src's elements where output axis j
+// steps srcStrides[j] in src: row by row over coalesced axes, on every core.
+func permute(dst, src []float32, outDims, srcStrides []int) {
+	forRows(outDims, [][]int{srcStrides}, func(row, offsets, inner []int) {
 		d := dst[row[0]:row[1]]
 		if inner[0] == 1 {
 			copy(d, src[offsets[0]:offsets[0]+len(d)])
@@ -49,6 +56,4 @@ func execTranspose(backend *simplego.Backend, node *simplego.Node, inputs []*sim
 			d[i] = src[o+i*s]
 		}
 	})
-	calls[backends.OpTypeTranspose].Add(1)
-	return out, nil
 }

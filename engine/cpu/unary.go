@@ -1,6 +1,8 @@
 package cpu
 
 import (
+	"math"
+
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/backends/simplego"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
@@ -19,9 +21,7 @@ func execExp(backend *simplego.Backend, node *simplego.Node, inputs []*simplego.
 	}
 	in := flats[0]
 	parallelChunks(len(dst), func(lo, hi int) {
-		for i, v := range in[lo:hi] {
-			dst[lo+i] = exp32(v)
-		}
+		expSlice(dst[lo:hi], in[lo:hi])
 	})
 	calls[backends.OpTypeExp].Add(1)
 	return out, nil
@@ -39,17 +39,29 @@ func execLogistic(backend *simplego.Backend, node *simplego.Node, inputs []*simp
 		return nil, err
 	}
 	in := flats[0]
-	parallelChunks(len(dst), func(lo, hi int) {
-		for i, x := range in[lo:hi] {
-			// 1/(1+e^-x) in float32 with exp32: within 2 ulp of simplego's float64 formula.
-			if x >= 0 {
-				dst[lo+i] = 1 / (1 + exp32(-x))
-			} else {
-				e := exp32(x)
-				dst[lo+i] = e / (1 + e)
-			}
-		}
-	})
+	parallelChunks(len(dst), func(lo, hi int) { logisticSlice(dst[lo:hi], in[lo:hi]) })
 	calls[backends.OpTypeLogistic].Add(1)
 	return out, nil
+}
+
+// logisticSlice sets dst[i] = 1/(1+e^-src[i]) (dst may be src) as 1/(1+e) for x >= 0 and
+// e/(1+e) below, e = e^-|x|: with logisticAVX2 where the CPU has it, the rest a block at
+// a time with expSlice; within 2 ulp of simplego's float64 formula.
+func logisticSlice(dst, src []float32) {
+	dst = dst[:len(src)]
+	var e [256]float32
+	for b := logisticVector(dst, src); b < len(src); b += len(e) {
+		xs := src[b:min(b+len(e), len(src))]
+		for i, x := range xs {
+			e[i] = math.Float32frombits(math.Float32bits(x) | 1<<31) // -|x|
+		}
+		expSlice(e[:len(xs)], e[:len(xs)])
+		for i, x := range xs {
+			if x >= 0 {
+				dst[b+i] = 1 / (1 + e[i])
+			} else {
+				dst[b+i] = e[i] / (1 + e[i])
+			}
+		}
+	}
 }
