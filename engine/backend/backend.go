@@ -19,15 +19,26 @@ import (
 	_ "github.com/gomlx/gomlx/backends/simplego"
 )
 
-// SafeGoConfig is the pure-Go backend configuration the engine uses: GoMLX v0.26's
-// default parallel executor deadlocked on training graphs (platform facts, trap 3);
-// ops_sequential runs the ops of a graph one at a time (matmuls still use both cores)
-// and a test trains long enough to catch a hang.
-const SafeGoConfig = "go:ops_sequential"
+// SafeGoConfig is the pure-Go backend configuration the engine uses ("go" means it): the
+// parallel executor, which runs independent ops of a graph at once (20-25% faster training
+// steps than ops_sequential on 2 cores), when engine/cpu's executors are installed, else
+// ops_sequential. GoMLX v0.26's own DotGeneral and Erf executors deadlock the parallel
+// executor (platform facts, trap 3): they wait for tasks of the same worker pool that runs
+// the graph's ops. engine/cpu's, which this package imports outside the browser build, run
+// on goroutines of their own for float32 and bfloat16; a float64 matmul would still take
+// GoMLX's executor (the engine trains in float32/bfloat16; pass go:ops_sequential for
+// float64 models). TestSafeExecutorDoesNotHang (trainer/recipe) and
+// TestParallelExecutorTrainsWithoutHang (engine/cpu) train long enough to catch a hang.
+func SafeGoConfig() string {
+	if fastExecutors() {
+		return "go:ops_parallel"
+	}
+	return "go:ops_sequential"
+}
 
 // New returns the backend of a --backend value:
 //
-//	go, go:...        GoMLX's pure-Go backend ("go" means SafeGoConfig)
+//	go, go:...        GoMLX's pure-Go backend ("go" means SafeGoConfig())
 //	xla, xla:cuda     XLA through a PJRT plugin found via PJRT_PLUGIN_LIBRARY_PATH
 //	xla:/abs/path.so  XLA with that plugin file
 //	webgpu            the WebGPU backend (where the program imports package engine)
@@ -40,7 +51,7 @@ func New(name string) (backend backends.Backend, err error) {
 		name = os.Getenv("GOMLX_BACKEND")
 	}
 	if name == "" || name == "go" {
-		name = SafeGoConfig
+		name = SafeGoConfig()
 	}
 	kind, _, _ := strings.Cut(name, ":")
 	if kind == "xla" {

@@ -177,7 +177,7 @@ func TestSafeExecutorDoesNotHang(t *testing.T) {
 	case err := <-done:
 		require.NoError(t, err)
 	case <-time.After(4 * time.Minute):
-		t.Fatalf("training hung on backend %q:\n%s", backend.SafeGoConfig, log.String())
+		t.Fatalf("training hung on backend %q:\n%s", backend.SafeGoConfig(), log.String())
 	}
 }
 
