@@ -4,6 +4,7 @@ package engine
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/cogentcore/webgpu/wgpu"
 )
@@ -36,10 +37,21 @@ func openDevice(config string) (*wgpu.Instance, *wgpu.Adapter, *wgpu.Device, err
 			"and set VK_ICD_FILENAMES=/usr/share/vulkan/icd.d/lvp_icd.x86_64.json", configName(config), err)
 	}
 	limits := adapter.GetLimits().Limits
-	device, err := adapter.RequestDevice(&wgpu.DeviceDescriptor{
-		Label:          "gomlx-webgpu",
-		RequiredLimits: &wgpu.RequiredLimits{Limits: limits},
-	})
+	// Lavapipe refused a device once in a full test run while other processes were
+	// creating theirs (the same call succeeded right after): a refusal is tried again
+	// before it is an error.
+	var device *wgpu.Device
+	for try := range 4 {
+		if try > 0 {
+			time.Sleep(time.Duration(try) * 250 * time.Millisecond)
+		}
+		if device, err = adapter.RequestDevice(&wgpu.DeviceDescriptor{
+			Label:          "gomlx-webgpu",
+			RequiredLimits: &wgpu.RequiredLimits{Limits: limits},
+		}); err == nil {
+			break
+		}
+	}
 	if err != nil {
 		adapter.Release()
 		instance.Release()
