@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"github.com/amopo-engine/amopo/engine/internal/layout"
 	"slices"
 
 	"github.com/gomlx/gomlx/backends"
@@ -115,38 +116,16 @@ func crossAxes(rank int, contracting, batch []int) []int {
 	return out
 }
 
-// mergeAxes returns the size and stride of axes read as one axis of a tensor with the
-// given dims and strides, or ok=false if they are not laid out contiguously in order.
-func mergeAxes(dims, strides, axes []int) (size, stride int, ok bool) {
-	size, stride = 1, 0
-	prev := -1
-	for _, a := range axes {
-		size *= dims[a]
-		if dims[a] == 1 {
-			continue
-		}
-		if prev >= 0 && strides[prev] != strides[a]*dims[a] {
-			return 0, 0, false
-		}
-		prev, stride = a, strides[a]
-	}
-	return size, stride, true
-}
-
 // operandStrides returns the (size, stride) of the three axis groups of an operand,
 // transposing it (into a scratch value) to the groups' order if needed.
 func operandStrides(c *compiler, v int, shape shapes.Shape, groups [3][]int) (int, [3]int, [3]int, error) {
 	dims := shape.Dimensions
-	strides := denseStrides(dims)
+	strides := layout.DenseStrides(dims)
 	var sizes, st [3]int
 	ok := true
-	for g, axes := range groups {
-		sizes[g] = 1
-		for _, a := range axes {
-			sizes[g] *= dims[a]
-		}
+	for g, group := range groups {
 		var good bool
-		_, st[g], good = mergeAxes(dims, strides, axes)
+		sizes[g], st[g], good = layout.MergeAxes(dims, strides, group)
 		ok = ok && good
 	}
 	if ok {
@@ -159,7 +138,7 @@ func operandStrides(c *compiler, v int, shape shapes.Shape, groups [3][]int) (in
 		tDims[i], is[i] = dims[a], strides[a]
 	}
 	t := c.temp(shape)
-	if err := c.stridedCopy(v, t, shape.DType, tDims, 0, is, 0, denseStrides(tDims)); err != nil {
+	if err := c.stridedCopy(v, t, shape.DType, tDims, 0, is, 0, layout.DenseStrides(tDims)); err != nil {
 		return 0, sizes, st, err
 	}
 	st = [3]int{sizes[1] * sizes[2], sizes[2], 1}

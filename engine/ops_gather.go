@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"github.com/amopo-engine/amopo/engine/internal/layout"
 	"slices"
 
 	"github.com/gomlx/gomlx/backends"
@@ -15,7 +16,7 @@ const maxScatterRank = 8
 // indexStrides returns the dense strides of an index tensor in 32-bit words, and the
 // word multiplier: int64 indices are read by their low word (little-endian).
 func indexStrides(dims []int, dtype dtypes.DType) ([]int, error) {
-	strides := denseStrides(dims)
+	strides := layout.DenseStrides(dims)
 	switch dtype {
 	case dtypes.Int32:
 	case dtypes.Int64:
@@ -52,7 +53,7 @@ func (b *Builder) Gather(operandOp, startIndicesOp backends.Op, indexVectorAxis 
 	startIndexMap, sliceSizes = slices.Clone(startIndexMap), slices.Clone(sliceSizes)
 	return b.newNode(op, shape, func(c *compiler, n *Node, args []int) (int, error) {
 		opDims := operand.Dimensions
-		opStrides := denseStrides(opDims)
+		opStrides := layout.DenseStrides(opDims)
 		idxStrides, err := indexStrides(indices.Dimensions, indices.DType)
 		if err != nil {
 			return 0, err
@@ -157,7 +158,7 @@ func (b *Builder) ScatterSum(operandOp, scatterIndicesOp, updatesOp backends.Op,
 		params := []uint32{uint32(updates.Size()), uint32(updates.Rank()), uint32(len(scatterAxesToOperandAxes)),
 			uint32(ivStride), uint32(operand.Rank())}
 		params = append(params, u32s(operand.Dimensions)...)
-		params = append(params, u32s(denseStrides(operand.Dimensions))...)
+		params = append(params, u32s(layout.DenseStrides(operand.Dimensions))...)
 		batch := 0
 		for d, dim := range updates.Dimensions {
 			if k := slices.Index(updateWindowAxes, d); k >= 0 {

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"github.com/amopo-engine/amopo/engine/internal/layout"
 	"math"
 	"slices"
 
@@ -79,7 +80,7 @@ func (b *Builder) reduce(op backends.OpType, x backends.Op, axes []int) (backend
 	axes = slices.Clone(axes)
 	return b.newNode(op, shape, func(c *compiler, n *Node, args []int) (int, error) {
 		dims := n.inputs[0].shape.Dimensions
-		strides := denseStrides(dims)
+		strides := layout.DenseStrides(dims)
 		var keptDims, keptStrides, redDims, redStrides []int
 		count := 1
 		for d := range dims {

@@ -1,23 +1,13 @@
 package engine
 
 import (
+	"github.com/amopo-engine/amopo/engine/internal/layout"
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/backends/shapeinference"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/pkg/errors"
 )
-
-// denseStrides are the row-major strides of dims, in elements.
-func denseStrides(dims []int) []int {
-	strides := make([]int, len(dims))
-	s := 1
-	for d := len(dims) - 1; d >= 0; d-- {
-		strides[d] = s
-		s *= dims[d]
-	}
-	return strides
-}
 
 // stridedCopy launches copy.wgsl: for every coordinate c of dims,
 // dst[outOff + c.os] = src[inOff + c.is], offsets and strides in elements of dtype.
@@ -70,13 +60,13 @@ func (b *Builder) Transpose(x backends.Op, permutation ...int) (backends.Op, err
 	}
 	perm := append([]int(nil), permutation...)
 	return b.newNode(op, shape, func(c *compiler, n *Node, args []int) (int, error) {
-		in := denseStrides(n.inputs[0].shape.Dimensions)
+		in := layout.DenseStrides(n.inputs[0].shape.Dimensions)
 		is := make([]int, len(perm))
 		for d, p := range perm {
 			is[d] = in[p]
 		}
 		out := c.temp(n.shape)
-		return out, c.stridedCopy(args[0], out, n.shape.DType, n.shape.Dimensions, 0, is, 0, denseStrides(n.shape.Dimensions))
+		return out, c.stridedCopy(args[0], out, n.shape.DType, n.shape.Dimensions, 0, is, 0, layout.DenseStrides(n.shape.Dimensions))
 	}, nodes[0]), nil
 }
 
@@ -96,7 +86,7 @@ func (b *Builder) BroadcastInDim(x backends.Op, outputShape shapes.Shape, broadc
 	axes := append([]int(nil), broadcastAxes...)
 	return b.newNode(op, outputShape.Clone(), func(c *compiler, n *Node, args []int) (int, error) {
 		xDims := n.inputs[0].shape.Dimensions
-		in := denseStrides(xDims)
+		in := layout.DenseStrides(xDims)
 		is := make([]int, n.shape.Rank())
 		for i, axis := range axes {
 			if xDims[i] != 1 {
@@ -104,7 +94,7 @@ func (b *Builder) BroadcastInDim(x backends.Op, outputShape shapes.Shape, broadc
 			}
 		}
 		out := c.temp(n.shape)
-		return out, c.stridedCopy(args[0], out, n.shape.DType, n.shape.Dimensions, 0, is, 0, denseStrides(n.shape.Dimensions))
+		return out, c.stridedCopy(args[0], out, n.shape.DType, n.shape.Dimensions, 0, is, 0, layout.DenseStrides(n.shape.Dimensions))
 	}, nodes[0]), nil
 }
 
@@ -124,7 +114,7 @@ func (b *Builder) Slice(x backends.Op, starts, limits, strides []int) (backends.
 	}
 	starts, strides = append([]int(nil), starts...), append([]int(nil), strides...)
 	return b.newNode(op, shape, func(c *compiler, n *Node, args []int) (int, error) {
-		in := denseStrides(n.inputs[0].shape.Dimensions)
+		in := layout.DenseStrides(n.inputs[0].shape.Dimensions)
 		is := make([]int, len(in))
 		off := 0
 		for d := range in {
@@ -136,7 +126,7 @@ func (b *Builder) Slice(x backends.Op, starts, limits, strides []int) (backends.
 			off += starts[d] * in[d]
 		}
 		out := c.temp(n.shape)
-		return out, c.stridedCopy(args[0], out, n.shape.DType, n.shape.Dimensions, off, is, 0, denseStrides(n.shape.Dimensions))
+		return out, c.stridedCopy(args[0], out, n.shape.DType, n.shape.Dimensions, off, is, 0, layout.DenseStrides(n.shape.Dimensions))
 	}, nodes[0]), nil
 }
 
@@ -159,14 +149,14 @@ func (b *Builder) Reverse(x backends.Op, axes ...int) (backends.Op, error) {
 	axes = append([]int(nil), axes...)
 	return b.newNode(op, shape, func(c *compiler, n *Node, args []int) (int, error) {
 		dims := n.shape.Dimensions
-		is := denseStrides(dims)
+		is := layout.DenseStrides(dims)
 		off := 0
 		for _, a := range axes {
 			off += (dims[a] - 1) * is[a]
 			is[a] = -is[a]
 		}
 		out := c.temp(n.shape)
-		return out, c.stridedCopy(args[0], out, n.shape.DType, dims, off, is, 0, denseStrides(dims))
+		return out, c.stridedCopy(args[0], out, n.shape.DType, dims, off, is, 0, layout.DenseStrides(dims))
 	}, nodes[0]), nil
 }
 
@@ -190,11 +180,11 @@ func (b *Builder) Concatenate(axis int, operands ...backends.Op) (backends.Op, e
 	}
 	return b.newNode(op, shape, func(c *compiler, n *Node, args []int) (int, error) {
 		out := c.temp(n.shape)
-		os := denseStrides(n.shape.Dimensions)
+		os := layout.DenseStrides(n.shape.Dimensions)
 		offset := 0
 		for i, in := range n.inputs {
 			dims := in.shape.Dimensions
-			if err := c.stridedCopy(args[i], out, n.shape.DType, dims, 0, denseStrides(dims), offset*os[axis], os); err != nil {
+			if err := c.stridedCopy(args[i], out, n.shape.DType, dims, 0, layout.DenseStrides(dims), offset*os[axis], os); err != nil {
 				return 0, err
 			}
 			offset += dims[axis]
@@ -219,7 +209,7 @@ func (b *Builder) Iota(shape shapes.Shape, iotaAxis int) (backends.Op, error) {
 	spec := kernelSpec{file: "iota", subst: map[string]string{"TO": t}, readOnly: []bool{false}}
 	return b.newNode(op, shape.Clone(), func(c *compiler, n *Node, _ []int) (int, error) {
 		out := c.temp(n.shape)
-		stride := denseStrides(n.shape.Dimensions)[iotaAxis]
+		stride := layout.DenseStrides(n.shape.Dimensions)[iotaAxis]
 		size := n.shape.Size()
 		return out, c.launch1D(spec, []int{out}, []uint32{uint32(size), uint32(stride), uint32(n.shape.Dimensions[iotaAxis])}, size)
 	}), nil

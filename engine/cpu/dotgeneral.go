@@ -1,6 +1,10 @@
 package cpu
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/amopo-engine/amopo/engine/internal/layout"
+)
 
 // operand is a row-major float32 tensor.
 type operand struct {
@@ -70,20 +74,19 @@ func groupAxes(x operand, batchAxes, contractingAxes []int) (grouped, error) {
 			crossAxes = append(crossAxes, a)
 		}
 	}
-	strides := make([]int, rank)
+	strides := layout.DenseStrides(x.dims)
 	size := 1
-	for a := rank - 1; a >= 0; a-- {
-		strides[a] = size
-		size *= x.dims[a]
+	for _, d := range x.dims {
+		size *= d
 	}
 	if len(x.data) < size {
 		return grouped{}, fmt.Errorf("%d values for dimensions %v", len(x.data), x.dims)
 	}
 	g := grouped{data: x.data}
 	var ok [3]bool
-	g.batch, g.batchStride, ok[0] = flatten(x.dims, strides, batchAxes)
-	g.cross, g.crossStride, ok[1] = flatten(x.dims, strides, crossAxes)
-	g.contracting, g.contractingStride, ok[2] = flatten(x.dims, strides, contractingAxes)
+	g.batch, g.batchStride, ok[0] = layout.MergeAxes(x.dims, strides, batchAxes)
+	g.cross, g.crossStride, ok[1] = layout.MergeAxes(x.dims, strides, crossAxes)
+	g.contracting, g.contractingStride, ok[2] = layout.MergeAxes(x.dims, strides, contractingAxes)
 	if ok[1] && ok[2] {
 		if !ok[0] {
 			g.batchOffsets = axesOffsets(x.dims, strides, batchAxes)
@@ -94,24 +97,6 @@ func groupAxes(x operand, batchAxes, contractingAxes []int) (grouped, error) {
 	g.data = transposeCopy(x.data, x.dims, strides, order)
 	g.batchStride, g.crossStride, g.contractingStride = g.cross*g.contracting, g.contracting, 1
 	return g, nil
-}
-
-// flatten merges axes (outermost first) into one: their total size and the stride of the
-// merged axis, ok when each axis steps over exactly the next one (axes of size 1 aside).
-func flatten(dims, strides, axes []int) (size, stride int, ok bool) {
-	size, stride, ok = 1, 0, true
-	prev := -1
-	for _, a := range axes {
-		size *= dims[a]
-		if dims[a] == 1 {
-			continue
-		}
-		if prev >= 0 && strides[prev] != strides[a]*dims[a] {
-			ok = false
-		}
-		prev, stride = a, strides[a]
-	}
-	return size, stride, ok
 }
 
 // axesOffsets lists the offsets of every index of the given axes (the last one fastest).
