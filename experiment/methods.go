@@ -257,15 +257,6 @@ func (e *env) prefStage(ctx *context.Context, dir string, seed uint64, params sp
 	}
 	stage := e.cfg.Pref
 	stage.Optimizer.LR, stage.Steps = lr, steps
-	run := e.newRun(ctx, dir, seed)
-	err = run.RunStage(trainer.Stage{Name: "preference", Kind: trainer.PreferenceStep, Config: stage, Params: params,
-		Train: src, OnMetrics: onMetrics})
-	run.Close()
-	if err != nil {
-		return err
-	}
-	if !e.cfg.KeepRuns {
-		return os.RemoveAll(filepath.Join(dir, "checkpoints"))
-	}
-	return nil
+	return e.runStage(ctx, dir, seed, trainer.Stage{Name: "preference", Kind: trainer.PreferenceStep, Config: stage,
+		Params: params, Train: src, OnMetrics: onMetrics})
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -188,6 +190,21 @@ func (e *env) newRun(ctx *context.Context, dir string, seed uint64) *trainer.Run
 	}
 	return &trainer.Run{Backend: e.backend, Ctx: ctx, Model: e.model, OutDir: dir, Seed: seed, Log: e.log,
 		LogEvery: every, Keep: 1}
+}
+
+// runStage trains one stage of ctx's model in dir, then drops the run's checkpoints
+// unless keep_runs asks to keep them (the results are in the cells, the metrics in dir).
+func (e *env) runStage(ctx *context.Context, dir string, seed uint64, stage trainer.Stage) error {
+	run := e.newRun(ctx, dir, seed)
+	err := run.RunStage(stage)
+	run.Close()
+	if err != nil {
+		return err
+	}
+	if !e.cfg.KeepRuns {
+		return os.RemoveAll(filepath.Join(dir, "checkpoints"))
+	}
+	return nil
 }
 
 // snapshot copies the values of the variables under /model.

@@ -175,14 +175,5 @@ func (e *env) sft(ctx *context.Context, pairs []data.Pair, dir string, seed uint
 	if err := os.RemoveAll(dir); err != nil {
 		return err
 	}
-	run := e.newRun(ctx, dir, seed)
-	err = run.RunStage(trainer.Stage{Name: "sft", Kind: trainer.SFTStep, Config: e.cfg.SFT, Train: src})
-	run.Close()
-	if err != nil {
-		return err
-	}
-	if !e.cfg.KeepRuns {
-		return os.RemoveAll(filepath.Join(dir, "checkpoints"))
-	}
-	return nil
+	return e.runStage(ctx, dir, seed, trainer.Stage{Name: "sft", Kind: trainer.SFTStep, Config: e.cfg.SFT, Train: src})
 }
