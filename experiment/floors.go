@@ -1,8 +1,6 @@
 package experiment
 
 import (
-	"strings"
-
 	"github.com/amopo-engine/amopo/data/task"
 	"github.com/amopo-engine/amopo/trainer/recipe"
 )
@@ -21,23 +19,10 @@ func FloorNames() []string { return []string{FloorFormat, FloorEcho} }
 func FloorAnswers(items []task.Item) map[string][]string {
 	out := map[string][]string{}
 	for _, it := range items {
-		out[FloorFormat] = append(out[FloorFormat], formatOnly(it.Meta))
+		out[FloorFormat] = append(out[FloorFormat], task.Placeholder(it.Meta))
 		out[FloorEcho] = append(out[FloorEcho], it.Prompt)
 	}
 	return out
-}
-
-// formatOnly is a constant placeholder ("0" for numbers, "x" for words and for each list
-// item) written in the format the question asks for.
-func formatOnly(m task.Meta) string {
-	values := []string{"x"}
-	switch m.Type {
-	case task.Number:
-		values = []string{"0"}
-	case task.List:
-		values = strings.Split(strings.Repeat("x ", max(len(m.Items), 1)), " ")[:max(len(m.Items), 1)]
-	}
-	return task.Render(m.Type, m.Format, values)
 }
 
 // evalAnswers judges answers to items.

@@ -2,6 +2,7 @@
 //
 //	go run ./cmd/data validate --format helpsteer2|helpsteer2-preference|amopo|jsonl [--map ...] FILE...
 //	go run ./cmd/data generate --out DIR [--seed N --train N --eval N --gzip --overwrite]
+//	go run ./cmd/data judge ANSWERS.jsonl...
 //
 // validate reads every file, prints one "FILE:LINE: FIELD: reason" line per bad row, then
 // the counts: rows read, bad rows, pairs built per dimension, ties dropped, and the bad
@@ -15,6 +16,12 @@
 // each as .jsonl.gz with --gzip. A data set already in DIR is replaced only with
 // --overwrite; sizes are bounded (--train 1,000,000, --eval 100,000) and checked, like
 // DIR, before anything is generated.
+//
+// judge re-scores answers to the built-in task's prompts with its judges: JSON lines (plain
+// or gzip) with at least "prompt", "reference" and "answer", as cmd/train writes them in
+// out_dir/answers-<point>.jsonl, so any model's answers can be judged. It prints one JSON
+// object, {"n": N, "mean": {DIMENSION: SCORE, ...}} (scores 0-4), and exits with status 1
+// on a bad line (file:line: field: reason), 2 on a usage error.
 package main
 
 import (
@@ -30,6 +37,7 @@ func main() {
 const usage = `usage:
   data validate --format helpsteer2|helpsteer2-preference|amopo|jsonl [--map M] [--dimensions D,...] [--split S] FILE...
   data generate --out DIR [--seed N] [--train N] [--eval N] [--gzip] [--overwrite]
+  data judge ANSWERS.jsonl...
 `
 
 // run is main without the process: it returns the exit status.
@@ -43,6 +51,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return validate(args[1:], stdout, stderr)
 	case "generate":
 		return generate(args[1:], stdout, stderr)
+	case "judge":
+		return judge(args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -118,11 +118,21 @@ func Total(s data.Scores) float64 {
 
 // Perturb draws a candidate response: the reference answer with each perturbation rule
 // applied independently at random. The rules make the errors a model makes: a wrong
-// value, a wrong or sloppy format, filler, a wordy sentence, a refusal.
+// value, a wrong or sloppy format, filler, a wordy sentence; and, rarely, the answers the
+// judges' gate turns away (a refusal, an echo of the prompt, a hedge between two values,
+// a repeated answer), so that the pairs teach against them too.
 func Perturb(rng *rand.Rand, it Item) string {
 	m := it.Meta
-	if rng.Float64() < 0.05 {
+	switch r := rng.Float64(); {
+	case r < 0.03:
 		return "I don't know."
+	case r < 0.05:
+		return it.Prompt
+	case r < 0.08:
+		return Render(m.Type, m.Format, m.Expected) + " or " + Render(m.Type, m.Format, wrongValue(rng, m))
+	case r < 0.10:
+		s := Render(m.Type, m.Format, m.Expected)
+		return s + " " + s
 	}
 	values := m.Expected
 	if rng.Float64() < 0.35 {

@@ -106,6 +106,8 @@ func TestTaskTemplatesEncode(t *testing.T) {
 	got, err := ts.Apply(&ds.Train[0], data.DefaultScale())
 	require.NoError(t, err)
 	p := ds.Train[0]
-	require.Equal(t, fmt.Sprintf("[instruction following: %g] %s", p.Chosen.Scores[InstructionFollowing], p.Prompt), got[3])
+	require.Equal(t, fmt.Sprintf("give an answer of instruction following %g of 4 (exactly the asked format): %s",
+		p.Chosen.Scores[InstructionFollowing], p.Prompt), got[3])
+	require.Equal(t, fmt.Sprintf("give an answer of correctness %g of 4 (the right value): %s", p.Chosen.Scores[Correctness], p.Prompt), got[2])
 	require.Equal(t, p.Prompt, got[0])
 }

@@ -9,15 +9,20 @@ import (
 	"github.com/amopo-engine/amopo/data"
 )
 
-// Templates are compact K = 4 templates for the task, in the order of the default
-// dimensions (general, helpfulness, correctness, instruction_following): the authors'
-// long templates would triple the length of these short sequences for a tiny model.
+// Templates are the task's K = 4 templates, in the order of the default dimensions
+// (general, helpfulness, correctness, instruction_following). As the paper's, each
+// dimension template is a whole instruction that names its dimension, says what the
+// dimension asks for, and gives the target score (the chosen response's), so the K
+// prompts of a pair differ in substance, not in a tag. They are shorter than the authors'
+// (data.DefaultTemplates), which would triple these sequences for a byte-level model. The
+// general template is the plain prompt: it is what SFT trains on and what the held-out
+// prompts are answered under.
 func Templates() data.Templates {
 	return data.Templates{
 		{Name: "general", Template: "{prompt}"},
-		{Name: Helpfulness, Template: "[{dimension}: {score}] {prompt}"},
-		{Name: Correctness, Template: "[{dimension}: {score}] {prompt}"},
-		{Name: InstructionFollowing, Template: "[{dimension}: {score}] {prompt}"},
+		{Name: Helpfulness, Template: "give an answer of helpfulness {score} of 4 (direct, complete, no padding): {prompt}"},
+		{Name: Correctness, Template: "give an answer of correctness {score} of 4 (the right value): {prompt}"},
+		{Name: InstructionFollowing, Template: "give an answer of instruction following {score} of 4 (exactly the asked format): {prompt}"},
 	}
 }
 

@@ -21,6 +21,25 @@ const (
 func Dimensions() []string { return []string{Helpfulness, Correctness, InstructionFollowing} }
 
 // Judge scores a response on the three dimensions, 0..4 each.
+//
+// # The gate every dimension shares
+//
+// A response is judged only when it gives one answer to this question (Answer): exactly
+// one value of the asked type, stated once, close enough to the question to be an attempt
+// at it. Everything else scores 0 on every dimension: an empty answer, a refusal, an echo
+// of the prompt, a hedge that lists several candidates, a repeated answer, and a
+// placeholder written in the requested format ("ANSWER: 0", "X,X,X"). So no dimension
+// rewards form alone.
+//
+// # The dimensions
+//
+// Past the gate each dimension has rules of its own, and they disagree: "ANSWER: 41" for
+// 42 obeys the format and is direct (instruction following 4, helpfulness 4) but wrong
+// (correctness 2); "The answer is 42." is right but ignores the format and pads.
+//
+//	correctness:           the value (JudgeCorrectness);
+//	instruction following: the requested format (JudgeInstructionFollowing);
+//	helpfulness:           a direct, complete, unpadded answer (JudgeHelpfulness).
 func Judge(m Meta, response string) data.Scores {
 	return data.Scores{
 		Helpfulness:          float64(JudgeHelpfulness(m, response)),
@@ -41,67 +60,132 @@ var (
 	wordPunctRE = regexp.MustCompile(`^[A-Za-z]+[.!]$`)
 )
 
-// JudgeCorrectness scores whether the value is right, whatever the format: the answer is
-// read leniently (the last integer of the response; any word of it; the list items it
-// names, in order).
-//
-//	number: 4 right, 1 off by one (an arithmetic slip), else 0;
-//	word:   4 when some word of the response is the answer, 1 when one is an anagram of
-//	        it (the letters without the asked transformation), else 0;
-//	list:   4 when the items named are exactly the answer, in order; otherwise
-//	        floor(3 * LCS / n), at most 3 (LCS: the longest run of items in the right
-//	        relative order, n: the answer's length), so a swap or a missing item costs
-//	        partial credit.
-func JudgeCorrectness(m Meta, response string) int {
+// frameWords are the words a response may wrap its answer in ("The answer is 42.", "Sure!
+// I think ..."): they are not candidate answers. Other words are.
+var frameWords = map[string]bool{}
+
+func init() {
+	for _, w := range strings.Fields("the answer is it its this here a an word result sure of course certainly " +
+		"i think hope helps maybe probably great question happy to help") {
+		frameWords[w] = true
+	}
+}
+
+// Answer is what the shared gate reads from a response.
+type Answer struct {
+	// Values are the candidate answers in order: the integers (number questions), the
+	// words that are not frame words (word questions), the question's items named (list
+	// questions), lowercased.
+	Values []string
+	// Extra is set when the response has words that are neither frame words nor
+	// candidates (list questions: words that are not items).
+	Extra bool
+	// One is the gate: a single answer, stated once, that is an attempt at this question.
+	One bool
+}
+
+// ReadAnswer reads a response for the gate.
+func ReadAnswer(m Meta, response string) Answer {
+	s := strings.TrimSpace(response)
+	var a Answer
+	if s == "" || refusalRE.MatchString(s) {
+		return a
+	}
 	switch m.Type {
 	case Number:
-		nums := integerRE.FindAllString(response, -1)
-		if len(nums) == 0 || len(m.Expected) != 1 {
-			return 0
-		}
-		got, err1 := strconv.Atoi(nums[len(nums)-1])
-		want, err2 := strconv.Atoi(m.Expected[0])
-		switch {
-		case err1 != nil || err2 != nil:
-			return 0
-		case got == want:
-			return 4
-		case got == want+1 || got == want-1:
-			return 1
-		}
-		return 0
+		a.Values = integerRE.FindAllString(s, -1)
+		a.Extra = len(contentWords(s)) > 0
+		a.One = len(a.Values) == 1 && nearNumber(m, a.Values[0])
 	case Word:
-		if len(m.Expected) != 1 {
-			return 0
-		}
-		want := strings.ToLower(m.Expected[0])
-		score := 0
-		for _, w := range wordRE.FindAllString(response, -1) {
-			w = strings.ToLower(w)
-			if w == want {
-				return 4
-			}
-			if sortedLetters(w) == sortedLetters(want) {
-				score = 1
-			}
-		}
-		return score
+		a.Values = contentWords(s)
+		a.One = len(a.Values) == 1 && sortedLetters(a.Values[0]) == sortedLetters(strings.ToLower(m.Expected[0]))
 	case List:
-		got := listItems(m, response)
-		if equalStrings(got, m.Expected) {
+		seen := map[string]bool{}
+		repeated := false
+		for _, w := range contentWords(s) {
+			if !isItem(m, w) {
+				a.Extra = true
+				continue
+			}
+			repeated = repeated || seen[w]
+			seen[w] = true
+			a.Values = append(a.Values, w)
+		}
+		// An attempt names all but at most one of the items, each once, and nothing else
+		// that could be an answer: an echo of the question names other words.
+		a.One = !repeated && !a.Extra && len(a.Values) >= len(m.Expected)-1 && len(a.Values) > 0 &&
+			!integerRE.MatchString(s)
+	}
+	return a
+}
+
+// contentWords are the response's words that are not frame words, lowercased.
+func contentWords(s string) []string {
+	var out []string
+	for _, w := range wordRE.FindAllString(s, -1) {
+		if w = strings.ToLower(w); !frameWords[w] {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// nearNumber reports whether got is close enough to the expected value to be an attempt
+// at this question: within max(1, |expected|/5). A constant placeholder is not.
+func nearNumber(m Meta, got string) bool {
+	g, err1 := strconv.Atoi(got)
+	w, err2 := strconv.Atoi(m.Expected[0])
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	return abs(g-w) <= max(1, abs(w)/5)
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+// JudgeCorrectness scores the value, whatever the format (0 past the gate):
+//
+//	number: 4 right, 2 off by one (a slip), 1 further but within the gate's window;
+//	word:   4 the asked word, 1 the same letters in another order (the gate's window);
+//	list:   4 the items exactly, in order; otherwise floor(3 * LCS / n), at most 3 (LCS:
+//	        the longest run of items in the right relative order, n: the answer's length).
+func JudgeCorrectness(m Meta, response string) int {
+	a := ReadAnswer(m, response)
+	if !a.One {
+		return 0
+	}
+	switch m.Type {
+	case Number:
+		g, _ := strconv.Atoi(a.Values[0])
+		w, _ := strconv.Atoi(m.Expected[0])
+		switch abs(g - w) {
+		case 0:
+			return 4
+		case 1:
+			return 2
+		}
+		return 1
+	case Word:
+		if a.Values[0] == strings.ToLower(m.Expected[0]) {
 			return 4
 		}
-		if len(m.Expected) == 0 {
-			return 0
+		return 1
+	case List:
+		if equalStrings(a.Values, m.Expected) {
+			return 4
 		}
-		return min(3, 3*lcs(got, m.Expected)/len(m.Expected))
+		return min(3, 3*lcs(a.Values, m.Expected)/len(m.Expected))
 	}
 	return 0
 }
 
-// JudgeInstructionFollowing scores whether the requested format is obeyed, whatever the
-// value: a wrong number in the right form scores 4. It starts at 4 and takes off per
-// deviation, never below 0:
+// JudgeInstructionFollowing scores the requested format, whatever the value (0 past the
+// gate). It starts at 4 and takes off per deviation, never below 0:
 //
 //	-2 the ANSWER: prefix is missing, or text comes before it (tagged formats);
 //	-1 the prefix is malformed ("answer:", "ANSWER:42"), or given when not asked for;
@@ -109,14 +193,11 @@ func JudgeCorrectness(m Meta, response string) int {
 //	-1 trailing punctuation ("42.");
 //	-1 the wrong case (uppercase or lowercase asked for);
 //	-1 the wrong separator between list items.
-//
-// A response with no answer-shaped content at all (no number for a number question, no
-// word, none of the list's items) scores 0: there is no format to judge.
 func JudgeInstructionFollowing(m Meta, response string) int {
-	s := strings.TrimSpace(response)
-	if s == "" {
+	if !ReadAnswer(m, response).One {
 		return 0
 	}
+	s := strings.TrimSpace(response)
 	dev := 0
 	body := s
 	loc := prefixRE.FindStringIndex(s)
@@ -141,12 +222,12 @@ func JudgeInstructionFollowing(m Meta, response string) int {
 	var shape int
 	switch m.Type {
 	case Number:
-		shape = judgeShape(body, bareNumRE, numPunctRE, integerRE)
+		shape = judgeShape(body, bareNumRE, numPunctRE)
 	case Word:
-		shape = judgeShape(body, bareWordRE, wordPunctRE, wordRE)
+		shape = judgeShape(body, bareWordRE, wordPunctRE)
 		// Case is judged on a lone word only: with extra text around it the first word
 		// need not be the answer, and the extra text is already paid for.
-		if (shape == 0 || shape == 1) && m.Format == Upper {
+		if shape < 2 && m.Format == Upper {
 			if w := wordRE.FindString(body); w != strings.ToUpper(w) {
 				shape++
 			}
@@ -154,43 +235,34 @@ func JudgeInstructionFollowing(m Meta, response string) int {
 	case List:
 		shape = judgeListShape(m, body)
 	}
-	if shape < 0 {
-		return 0
-	}
 	return max(0, 4-dev-shape)
 }
 
-// judgeShape returns the deviations of a single-token answer: 0 exact, 1 trailing
-// punctuation, 2 extra text, -1 no answer at all.
-func judgeShape(body string, exact, punct, any *regexp.Regexp) int {
+// judgeShape returns the deviations of a single-token answer that passed the gate: 0
+// exact, 1 trailing punctuation, 2 extra text.
+func judgeShape(body string, exact, punct *regexp.Regexp) int {
 	switch {
 	case exact.MatchString(body):
 		return 0
 	case punct.MatchString(body):
 		return 1
-	case any.MatchString(body):
-		return 2
 	}
-	return -1
+	return 2
 }
 
-// judgeListShape returns the deviations of a list answer, or -1 when it names no item.
+// judgeListShape returns the deviations of a list answer that passed the gate.
 func judgeListShape(m Meta, body string) int {
 	locs := wordRE.FindAllStringIndex(body, -1)
-	items, extra, badCase := 0, false, false
+	extra, badCase := false, false
 	for _, l := range locs {
 		w := body[l[0]:l[1]]
 		if !isItem(m, w) {
 			extra = true
 			continue
 		}
-		items++
 		if (m.Format == CSVUpper && w != strings.ToUpper(w)) || (m.Format == SpaceLower && w != strings.ToLower(w)) {
 			badCase = true
 		}
-	}
-	if items == 0 {
-		return -1
 	}
 	dev := 0
 	if extra {
@@ -216,26 +288,25 @@ func judgeListShape(m Meta, body string) int {
 		dev++
 	}
 	// Stray punctuation before the first or after the last item ("ANT,CAT.").
-	if !extra && (locs[0][0] != 0 || locs[len(locs)-1][1] != len(body)) {
+	if !extra && len(locs) > 0 && (locs[0][0] != 0 || locs[len(locs)-1][1] != len(body)) {
 		dev++
 	}
 	return dev
 }
 
-// JudgeHelpfulness is a program rule for "would this answer serve the user": it attempts
-// the question, directly and concisely. It does not look at the format (that is
-// instruction following), and it only caps on correctness (a wrong answer helps at most
-// partially), so the three dimensions can disagree:
+// JudgeHelpfulness scores what a user gets from the answer, on rules of its own: not the
+// value (correctness) nor the format (instruction following). Past the gate it starts at
+// 4 and takes off, never below 1:
 //
-//	0  no attempt: empty, a refusal ("I don't know"), or no answer-shaped content;
-//	4  otherwise, minus 1 for filler or hedging ("Sure!", "I think", "Hope this helps"),
-//	   minus 1 for verbosity (more than 12 characters longer than the reference answer);
-//	   capped at 2 when the answer is not fully correct; at least 1 for an attempt.
+//	-1 filler or hedging ("Sure!", "I think", "Hope this helps");
+//	-1 padding: more than 12 characters longer than the reference answer;
+//	-1 incomplete: a list answer that leaves an item out.
 func JudgeHelpfulness(m Meta, response string) int {
-	s := strings.TrimSpace(response)
-	if s == "" || refusalRE.MatchString(s) || !attempts(m, s) {
+	a := ReadAnswer(m, response)
+	if !a.One {
 		return 0
 	}
+	s := strings.TrimSpace(response)
 	h := 4
 	if fillerRE.MatchString(s) {
 		h--
@@ -243,40 +314,13 @@ func JudgeHelpfulness(m Meta, response string) int {
 	if len(s) > len(Render(m.Type, m.Format, m.Expected))+12 {
 		h--
 	}
-	if JudgeCorrectness(m, s) < 4 {
-		h = min(h, 2)
+	if m.Type == List && len(a.Values) < len(m.Expected) {
+		h--
 	}
 	return max(h, 1)
 }
 
-// attempts reports whether the response holds an answer of the right type.
-func attempts(m Meta, s string) bool {
-	switch m.Type {
-	case Number:
-		return integerRE.MatchString(s)
-	case List:
-		return len(listItems(m, s)) > 0
-	case Word:
-		for _, w := range wordRE.FindAllString(s, -1) {
-			if !fillerRE.MatchString(w) && !strings.EqualFold(w, "answer") {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// listItems returns the words of the response that are items of the question, lowercased.
-func listItems(m Meta, s string) []string {
-	var out []string
-	for _, w := range wordRE.FindAllString(s, -1) {
-		if isItem(m, w) {
-			out = append(out, strings.ToLower(w))
-		}
-	}
-	return out
-}
-
+// isItem reports whether w is one of a list question's items.
 func isItem(m Meta, w string) bool {
 	for _, it := range m.Items {
 		if strings.EqualFold(it, w) {

@@ -154,6 +154,20 @@ func Render(answerType, format string, values []string) string {
 	return strings.Join(values, " ")
 }
 
+// Placeholder is a constant answer in the format the question asks for ("0" for numbers,
+// "x" for words and for each list item): form without content, which the judges' gate
+// must score 0 on every dimension.
+func Placeholder(m Meta) string {
+	values := []string{"x"}
+	switch m.Type {
+	case Number:
+		values = []string{"0"}
+	case List:
+		values = strings.Split(strings.Repeat("x ", max(len(m.Items), 1)), " ")[:max(len(m.Items), 1)]
+	}
+	return Render(m.Type, m.Format, values)
+}
+
 func reverseString(s string) string {
 	b := []byte(s)
 	for i, j := 0, len(b)-1; i < j; i, j = i+1, j-1 {
