@@ -45,7 +45,13 @@ type Config struct {
 	Preset  string   `json:"preset" yaml:"preset"`   // the preset it started from, for the report
 	Backend string   `json:"backend" yaml:"backend"` // as trainer.Config.Backend
 	OutDir  string   `json:"out_dir" yaml:"out_dir"` // the report, plots and per-run folders
-	Seeds   []uint64 `json:"seeds" yaml:"seeds"`     // one SFT + one run per method per seed
+	Seeds   []uint64 `json:"seeds" yaml:"seeds"`     // one run per method per seed
+	// SFTSeed, when set, trains one SFT model (and one CPSFT model for controllable CPO)
+	// with this seed as the start of every seed's methods, as the paper starts every method
+	// from one released instruct model; the seeds then vary the data order, the on-policy
+	// samples and the weight draws of the preference stage. 0 (the default): each seed
+	// trains its own SFT model from its own initialisation.
+	SFTSeed uint64 `json:"sft_seed,omitempty" yaml:"sft_seed"`
 	// RunsDir holds each run's metrics (and checkpoints with keep_runs); default OutDir/runs.
 	RunsDir string `json:"runs_dir" yaml:"runs_dir"`
 	// Report names the markdown file written in OutDir (default experiment.md).
@@ -378,17 +384,21 @@ func PaperClaims() []Claim {
 // Estimate; it resumes at (seed, method) granularity, so it can span sittings), cpu-3 (the
 // same on 3 seeds), gpu (10 seeds, a larger model and data).
 func Preset(name string) (Config, error) {
-	sftOpt := trainer.DefaultOptimizer(3e-3)
+	sftOpt := trainer.DefaultOptimizer(1e-3)
 	prefOpt := trainer.DefaultOptimizer(2.5e-4)
 	base := Config{
-		Preset: name, Backend: "go", OutDir: "out/experiment", Seeds: seedsUpTo(10),
+		Preset: name, Backend: "go", OutDir: "out/experiment", Seeds: seedsUpTo(10), SFTSeed: 1,
 		Model: trainer.ModelConfig{Preset: "tiny", DType: "f32"},
-		Data: DataConfig{DataSeed: 1, TrainSize: 2000, GeneratorPairs: 400, ValidationSize: 48, TestSize: 200,
-			MaxLength: 96, MaxPromptLength: 64},
-		SFT:          trainer.StageConfig{Steps: 120, BatchSize: 16, GradAccum: 1, Optimizer: sftOpt},
-		Pref:         trainer.StageConfig{Steps: 60, BatchSize: 2, GradAccum: 1, Optimizer: prefOpt},
-		OnPolicy:     trainer.Defaults().OnPolicy, // the default run's: 200 prompts x 4 samples at T = 1
-		MaxNewTokens: 32, LogEvery: 20,
+		// 48,000 SFT pairs: one epoch of 1,500 steps x 32, where the tiny model learns
+		// the task (SFT correctness about 2 of 4). The limits keep every prompt whole
+		// under the longest dimension template (about 175 bytes with the chat turn).
+		Data: DataConfig{DataSeed: 1, TrainSize: 48000, GeneratorPairs: 80, ValidationSize: 48, TestSize: 200,
+			MaxLength: 240, MaxPromptLength: 184},
+		SFT: trainer.StageConfig{Steps: 1500, BatchSize: 32, GradAccum: 1, Optimizer: sftOpt},
+		// 80 generator + about 80 on-policy pairs, 2 epochs at batch 4.
+		Pref:         trainer.StageConfig{Steps: 80, BatchSize: 4, GradAccum: 1, Optimizer: prefOpt},
+		OnPolicy:     trainer.OnPolicyConfig{Prompts: 96, Samples: 4, Temperature: 1, MaxNewTokens: 32},
+		MaxNewTokens: 32, LogEvery: 0,
 		Methods: PaperMethods(1), Claims: PaperClaims(),
 	}
 	switch name {

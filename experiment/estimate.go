@@ -78,9 +78,16 @@ func EstimateCost(cfg Config, tp Throughput) (Estimate, error) {
 	pairs := float64(len(e.genPairs) + cfg.OnPolicy.Prompts/2) // about half the prompts give a pair
 	judgeTokens := func(prompts int) float64 { return float64(prompts) * (promptLen + float64(cfg.MaxNewTokens)) }
 	forward := 0.0
-	sftRuns := float64(len(cfg.Seeds)) // SFT budgets: the shared SFT, plus controllable CPO's CPSFT
+	// SFT budgets: each seed's SFT (or sft_seed's one), plus controllable CPO's CPSFT.
+	sftRuns, cpsftRuns := float64(len(cfg.Seeds)), len(cfg.Seeds)
+	if cfg.SFTSeed != 0 {
+		sftRuns, cpsftRuns = 1, 1
+		forward += judgeTokens(cfg.Data.TestSize)
+	}
 	for si := range cfg.Seeds {
-		forward += judgeTokens(cfg.Data.TestSize) // SFT
+		if cfg.SFTSeed == 0 {
+			forward += judgeTokens(cfg.Data.TestSize) // the seed's SFT
+		}
 		forward += float64(cfg.OnPolicy.Prompts*cfg.OnPolicy.Samples) * (promptLen + float64(cfg.OnPolicy.MaxNewTokens))
 		refsDone := map[string]bool{} // reference sums are computed once per seed and encoding
 		for _, m := range cfg.Methods {
@@ -106,7 +113,9 @@ func EstimateCost(cfg Config, tp Throughput) (Estimate, error) {
 			case m.Loss == string(spec.ControllableCPO):
 				if !refsDone["control"] {
 					refsDone["control"] = true
-					sftRuns += ctrlLen / genLen // CPSFT: the SFT budget on longer prompts
+					if si < cpsftRuns {
+						sftRuns += ctrlLen / genLen // CPSFT: the SFT budget on longer prompts
+					}
 					forward += pairs * 2 * ctrlLen
 				}
 			case spec.LossName(m.Loss).NeedsReference():

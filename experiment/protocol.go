@@ -79,6 +79,11 @@ type Results struct {
 	Floors      map[string]Eval `json:"floors"`
 	ModelParams int64           `json:"model_params"`
 	Seconds     float64         `json:"seconds"`
+	// PromptsCut counts the test prompts that data.max_prompt_length cuts under the
+	// general template (the one they are answered under), and PairsCut the generator
+	// pairs whose prompt it cuts under some template.
+	PromptsCut int `json:"test_prompts_cut"`
+	PairsCut   int `json:"generator_pairs_cut"`
 	// Meta is how the run was made (set by Write), so that the report can be rendered
 	// again from results.json alone (cmd/experiment --rewrite).
 	Meta *Meta `json:"meta,omitempty"`
@@ -104,6 +109,9 @@ func Run(cfg Config, log io.Writer) (*Results, error) {
 	for _, it := range e.test {
 		res.Test = append(res.Test, it.Prompt)
 	}
+	if res.PromptsCut, res.PairsCut, err = e.cuts(); err != nil {
+		return nil, err
+	}
 	res.Floors = map[string]Eval{}
 	for name, answers := range FloorAnswers(e.test) {
 		res.Floors[name] = evalAnswers(e.test, answers)
@@ -125,6 +133,30 @@ func Run(cfg Config, log io.Writer) (*Results, error) {
 	return res, nil
 }
 
+// cuts counts the test prompts cut under the general template and the generator pairs
+// whose prompt is cut under any of the K templates.
+func (e *env) cuts() (prompts, pairs int, err error) {
+	for _, it := range e.test {
+		fits, err := e.encGen.PromptFits(it.Prompt, nil, 0)
+		if err != nil {
+			return 0, 0, err
+		}
+		if !fits {
+			prompts++
+		}
+	}
+	ex, err := e.encAll.EncodeAll(e.genPairs)
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, x := range ex {
+		if x.PromptTruncated {
+			pairs++
+		}
+	}
+	return prompts, pairs, nil
+}
+
 // env is what every seed shares: data, encoders, the model config.
 type env struct {
 	cfg      Config
@@ -136,8 +168,9 @@ type env struct {
 	onPolicy []task.Item // training prompts for on-policy pairs
 	genPairs []data.Pair
 	tok      data.ByteTokenizer
-	encAll   *data.Encoder // K = 4 templates
-	encGen   *data.Encoder // the general template only
+	encAll   *data.Encoder    // K = 4 templates
+	encGen   *data.Encoder    // the general template only
+	shared   *sharedSFTModels // sft_seed's models, once trained
 	mcfg     *llm.Config
 }
 

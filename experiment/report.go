@@ -223,6 +223,11 @@ func Markdown(res *Results, a *Analysis, meta Meta, plots []string) string {
 	p("- data: built-in task (data seed %d): %d SFT pairs, %d validation and %d test prompts; SFT %d steps x %d sequences; every method %d preference steps x %d pairs (grad accum %d)\n",
 		cfg.Data.DataSeed, cfg.Data.TrainSize, cfg.Data.ValidationSize, cfg.Data.TestSize,
 		cfg.SFT.Steps, cfg.SFT.BatchSize, cfg.Pref.Steps, cfg.Pref.BatchSize, max(cfg.Pref.GradAccum, 1))
+	p("- prompts cut by data.max_prompt_length %d: %d of %d test prompts, %d of %d generator pairs (under some template)\n",
+		cfg.Data.MaxPromptLength, res.PromptsCut, len(res.Test), res.PairsCut, min(cfg.Data.GeneratorPairs, cfg.Data.TrainSize))
+	if cfg.SFTSeed != 0 {
+		p("- one SFT model (seed %d) is the start of every seed's methods, as the paper starts every method from one instruct model; the seeds vary the preference stage (data order, on-policy samples, weight draws)\n", cfg.SFTSeed)
+	}
 	p("- preference pairs per seed (generator + on-policy, on-policy prompts skipped for tied samples):")
 	for _, sr := range res.Seeds {
 		p(" seed %d: %d + %d (%d skipped);", sr.Seed, sr.GeneratorPairs, sr.OnPolicyPairs, sr.OnPolicySkipped)
@@ -256,7 +261,7 @@ func Markdown(res *Results, a *Analysis, meta Meta, plots []string) string {
 		for _, line := range ClaimSummary(a.Claims, a, res.Dimensions) {
 			p("- %s\n", line)
 		}
-		p("\nThe judges are programs scoring a toy task (arithmetic, list and word questions with format instructions) and the model has under a million parameters: these are the paper's claims checked in miniature, not its setting (7B/14B models, HelpSteer2, GPT-4 judges). Details and every number below.\n\n")
+		p("\nThe judges are programs scoring a toy task (number, list and word questions with format instructions) and the model has under a million parameters: these are the paper's claims checked in miniature, not its setting (7B/14B models, HelpSteer2, GPT-4 judges). Details and every number below.\n\n")
 	}
 	p("## Judge scores on the held-out test prompts\n\n")
 	p("Mean over %d seeds of the mean program-judge score (0-4 per dimension; total: their sum, 0-12), ± the half-width of the 95%% confidence interval (Student's t, %d degrees of freedom).\n\n", len(res.Seeds), len(res.Seeds)-1)

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/amopo-engine/amopo/amopo/spec"
 	"github.com/amopo-engine/amopo/data"
 	"github.com/amopo-engine/amopo/gomlx/llm"
 	"github.com/amopo-engine/amopo/trainer"
@@ -40,10 +41,7 @@ type prefData struct {
 // finished (seed, method) cell as it goes.
 func (e *env) runSeed(seed uint64, tune bool, chosen map[string]Point, cells *cellStore) (*SeedRun, error) {
 	cfg := e.cfg
-	runs := cfg.RunsDir
-	if runs == "" {
-		runs = filepath.Join(cfg.OutDir, "runs")
-	}
+	runs := e.runsDir()
 	sr := &SeedRun{Seed: seed, Methods: map[string]*MethodRun{}}
 	todo := []Method{}
 	for _, m := range cfg.Methods {
@@ -69,25 +67,11 @@ func (e *env) runSeed(seed uint64, tune bool, chosen map[string]Point, cells *ce
 	}
 	st := &seedState{seed: seed, dir: filepath.Join(runs, fmt.Sprintf("seed-%d", seed)), cache: map[string]*prefData{}}
 
-	// SFT once (again when an earlier run stopped inside this seed: the SFT is
-	// deterministic, and its recorded evaluation is kept).
 	t0 := time.Now()
-	st.sftCtx = context.New()
-	if err := llm.InitRandom(st.sftCtx.In("model"), e.mcfg, seed, dtypes.Float32); err != nil { // master weights
-		return nil, err
-	}
-	if err := e.sft(st.sftCtx, e.ds.Train, filepath.Join(st.dir, "sft"), seed); err != nil {
-		return nil, fmt.Errorf("sft: %w", err)
-	}
-	if head != nil {
-		sr.SFT = head.SFT
-	} else if sr.SFT, err = e.judge(st.sftCtx, e.test); err != nil {
+	if err := e.startFromSFT(st, sr, head); err != nil {
 		return nil, err
 	}
 	fmt.Fprintf(e.log, "seed %d: sft: %s\n", seed, formatMean(sr.SFT.Mean))
-	if st.snap, err = snapshot(st.sftCtx); err != nil {
-		return nil, err
-	}
 	sr.SFTSeconds = time.Since(t0).Seconds()
 	t0 = time.Now()
 
@@ -161,6 +145,79 @@ func (e *env) runSeed(seed uint64, tune bool, chosen map[string]Point, cells *ce
 	return sr, nil
 }
 
+// startFromSFT gives the seed its SFT model: its own, trained now (again when an earlier
+// run stopped inside this seed: the SFT is deterministic, and its recorded evaluation is
+// kept), or, with sft_seed, the one shared by every seed (trained on first use).
+func (e *env) startFromSFT(st *seedState, sr *SeedRun, head *SeedRun) error {
+	if e.cfg.SFTSeed != 0 {
+		shared, err := e.sharedSFT()
+		if err != nil {
+			return err
+		}
+		st.snap, st.cpsft, sr.SFT = shared.snap, shared.cpsft, shared.eval
+		st.sftCtx, err = e.restore(st.snap, st.seed)
+		return err
+	}
+	st.sftCtx = context.New()
+	if err := llm.InitRandom(st.sftCtx.In("model"), e.mcfg, st.seed, dtypes.Float32); err != nil { // master weights
+		return err
+	}
+	if err := e.sft(st.sftCtx, e.ds.Train, filepath.Join(st.dir, "sft"), st.seed); err != nil {
+		return fmt.Errorf("sft: %w", err)
+	}
+	var err error
+	if head != nil {
+		sr.SFT = head.SFT
+	} else if sr.SFT, err = e.judge(st.sftCtx, e.test); err != nil {
+		return err
+	}
+	st.snap, err = snapshot(st.sftCtx)
+	return err
+}
+
+// sharedSFTModels are sft_seed's SFT model, its test evaluation and its CPSFT model.
+type sharedSFTModels struct {
+	snap, cpsft map[string]*tensors.Tensor
+	eval        Eval
+}
+
+// sharedSFT trains sft_seed's SFT model once per process, with its CPSFT model when a
+// method needs it, in runs/sft-seed-N.
+func (e *env) sharedSFT() (*sharedSFTModels, error) {
+	if e.shared != nil {
+		return e.shared, nil
+	}
+	seed := e.cfg.SFTSeed
+	st := &seedState{seed: seed, dir: filepath.Join(e.runsDir(), fmt.Sprintf("sft-seed-%d", seed))}
+	ctx := context.New()
+	if err := llm.InitRandom(ctx.In("model"), e.mcfg, seed, dtypes.Float32); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(e.log, "sft (seed %d, shared by every seed)\n", seed)
+	if err := e.sft(ctx, e.ds.Train, filepath.Join(st.dir, "sft"), seed); err != nil {
+		return nil, fmt.Errorf("sft: %w", err)
+	}
+	shared := &sharedSFTModels{}
+	var err error
+	if shared.eval, err = e.judge(ctx, e.test); err != nil {
+		return nil, err
+	}
+	if shared.snap, err = snapshot(ctx); err != nil {
+		return nil, err
+	}
+	for _, m := range e.cfg.Methods {
+		if m.Loss == string(spec.ControllableCPO) {
+			if err := e.ensureCPSFT(st); err != nil {
+				return nil, err
+			}
+			shared.cpsft = st.cpsft
+			break
+		}
+	}
+	e.shared = shared
+	return shared, nil
+}
+
 // sft trains the model in ctx on the chosen responses of pairs under the general
 // template (the shared SFT, and controllable CPO's CPSFT on control-token prompts).
 func (e *env) sft(ctx *context.Context, pairs []data.Pair, dir string, seed uint64) error {
@@ -176,4 +233,12 @@ func (e *env) sft(ctx *context.Context, pairs []data.Pair, dir string, seed uint
 		return err
 	}
 	return e.runStage(ctx, dir, seed, trainer.Stage{Name: "sft", Kind: trainer.SFTStep, Config: e.cfg.SFT, Train: src})
+}
+
+// runsDir holds each run's metrics: run_dir, or out_dir/runs.
+func (e *env) runsDir() string {
+	if e.cfg.RunsDir != "" {
+		return e.cfg.RunsDir
+	}
+	return filepath.Join(e.cfg.OutDir, "runs")
 }

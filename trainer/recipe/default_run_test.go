@@ -2,6 +2,8 @@ package recipe
 
 import (
 	"bytes"
+	"encoding/json"
+	"flag"
 	"io"
 	"math"
 	"os"
@@ -12,20 +14,39 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// updateRecord rewrites the default run's record: go test ./trainer/recipe -run
+// TestDefaultRunUnchanged -update (only when a change of the default run is intended).
+var updateRecord = flag.Bool("update", false, "rewrite testdata/default-quick-run*.jsonl from this code")
+
 // TestDefaultRunUnchanged runs the default config shortened (cmd/train --sft.steps 5
 // --preference.steps 5 --on_policy.prompts 8 --data.eval_size 16 --data.train_size 200
 // --data.generator_pairs 40 --log_every 1) and compares every logged number and the
-// judged answers with testdata/default-quick-run*.jsonl, which that command wrote with
-// the code before trainer/recipe existed (commit 9bfee4b): the redesign must not change
-// the default run (data, initialisation, noise, steps, on-policy pairs, judges). The
-// record was written with GoMLX's own executors; the engine's CPU kernels (engine/cpu)
-// sum matmuls in another order, so numbers agree to f32 rounding carried through ten
-// Adam steps (relative 1e-4), not bit for bit; every key, step and answer is the same.
+// judged answers with testdata/default-quick-run*.jsonl, a record of the same command:
+// no change may move the default run (data, initialisation, noise, steps, on-policy
+// pairs, judges) unnoticed. The record was last written (-update) when the built-in task
+// and its judges were redesigned (issue 15); numbers agree to f32 rounding carried
+// through ten Adam steps (relative 1e-4), since the CPU kernels' summation order may vary
+// with the machine's vector width; every key, step and answer is the same.
 func TestDefaultRunUnchanged(t *testing.T) {
 	cfg := defaultQuickConfig(t)
 	var log bytes.Buffer
 	_, err := Train(cfg, &log)
 	require.NoError(t, err, log.String())
+	if *updateRecord {
+		var rec bytes.Buffer
+		for _, row := range metricRows(t, filepath.Join(cfg.OutDir, "metrics.jsonl")) {
+			delete(row, "tokens_per_second") // timings
+			delete(row, "mfu")
+			b, err := json.Marshal(row)
+			require.NoError(t, err)
+			rec.Write(append(b, '\n'))
+		}
+		require.NoError(t, os.WriteFile("testdata/default-quick-run.jsonl", rec.Bytes(), 0o644))
+		b, err := os.ReadFile(filepath.Join(cfg.OutDir, "answers-after-amopo.jsonl"))
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile("testdata/default-quick-run-answers.jsonl", b, 0o644))
+		t.Skip("record rewritten")
+	}
 	got := metricRows(t, filepath.Join(cfg.OutDir, "metrics.jsonl"))
 	want := metricRows(t, "testdata/default-quick-run.jsonl")
 	for _, row := range got {

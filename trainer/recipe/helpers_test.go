@@ -85,7 +85,7 @@ func defaultQuickConfig(t *testing.T) trainer.Config {
 	cfg := trainer.Defaults()
 	cfg.OutDir = t.TempDir()
 	cfg.Model.Preset = ""
-	cfg.Data.MaxLength, cfg.Data.MaxPromptLength = 96, 64
+	cfg.Data.MaxLength, cfg.Data.MaxPromptLength = 240, 184
 	cfg.SFT.BatchSize, cfg.SFT.Optimizer = 16, trainer.DefaultOptimizer(3e-3)
 	cfg.Pref.BatchSize, cfg.Pref.Optimizer = 2, trainer.DefaultOptimizer(5e-4)
 	cfg.SFT.Steps, cfg.Pref.Steps, cfg.OnPolicy.Prompts = 5, 5, 8
