@@ -322,8 +322,8 @@ func Load(path string, cfg *Config) error {
 // 0.2}; SimPO, AMoPO and its ablations beta in {0.8, 1.0} with gamma 2 (the same term). The
 // no-length-normalisation ablation sums log-probs, ~25x the means on this task, so its own
 // beta grid is scaled down to {0.05, 0.1}. The paper's lr range [3e-7, 5e-6] is for 7B
-// models; for the 0.8M model it is scaled to {1e-4, 2.5e-4} (2e-3 and above collapsed it,
-// trainer.Defaults). Every method has the same number of grid points (a test holds it), all
+// models; for the 0.8M model it is scaled to {2.5e-4, 1e-3} (80 steps at batch 4; 2e-3
+// and above collapsed it without an SFT term, trainer.Defaults). Every method has the same number of grid points (a test holds it), all
 // searched on the first seed and picked on the validation prompts, never the test ones.
 // Level 0: one point per method (the first of each range); 1 (the CPU budget): 2 x 2
 // points; 2: 2 x 3 (lr also 5e-4).
@@ -334,7 +334,7 @@ func PaperMethods(level int) []Method {
 		}
 		return full
 	}
-	lrs := []float64{1e-4, 2.5e-4}
+	lrs := []float64{2.5e-4, 1e-3}
 	if level >= 2 {
 		lrs = append(lrs, 5e-4)
 	}
