@@ -14,8 +14,6 @@ var questionREs = []struct {
 	re   *regexp.Regexp
 }{
 	{"add", regexp.MustCompile(`^add (\d+) and (\d+)\.$`)},
-	{"sub", regexp.MustCompile(`^subtract (\d+) from (\d+)\.$`)},
-	{"mul", regexp.MustCompile(`^multiply (\d+) by (\d+)\.$`)},
 	{"max", regexp.MustCompile(`^which is largest: ([\d, ]+)\?$`)},
 	{"count", regexp.MustCompile(`^how many letters are in ([a-z]+)\?$`)},
 	{"sort", regexp.MustCompile(`^sort these words: ([a-z, ]+)\.$`)},
@@ -57,10 +55,6 @@ func ParseItem(prompt, reference string) (Item, error) {
 	switch kind {
 	case "add":
 		m.Expected = []string{strconv.Itoa(num(1) + num(2))}
-	case "sub":
-		m.Expected = []string{strconv.Itoa(num(2) - num(1))}
-	case "mul":
-		m.Expected = []string{strconv.Itoa(num(1) * num(2))}
 	case "max":
 		best := -1
 		for _, f := range strings.Split(groups[1], ", ") {

@@ -1,12 +1,25 @@
 // Package task is a built-in, verifiable multi-objective preference task: short
-// arithmetic, list and word questions with an explicit answer-format instruction, and
+// number, list and word questions with an explicit answer-format instruction, and
 // pure-function judges that score a response 0..4 on correctness, instruction following
-// and helpfulness. The three can disagree, which is what a multi-objective method needs
-// to be tested on: "42" for "answer in the form ANSWER: x" is correct but ignores the
-// format, "ANSWER: 41" obeys the format but is wrong.
+// and helpfulness.
 //
-// Texts are short lowercase ASCII (responses of about 2 to 40 characters) so that a tiny
-// model with the byte-level tokenizer of package data can learn the task on a CPU.
+// # Judges that measure substance
+//
+// Every dimension first asks for one answer to this question, stated once (the gate of
+// Judge): placeholders in the requested format, echoes of the prompt, hedges that list
+// several candidates, repeated and empty answers score 0 on all three, and the reference
+// answer 4 on all three (tests hold both over thousands of drawn questions). Past the gate
+// the dimensions have rules of their own and disagree, which is what a multi-objective
+// method needs to be tested on: "42" for "answer in the form ANSWER: x" is correct but
+// ignores the format, "ANSWER: 41" obeys the format and is direct but wrong.
+//
+// # Learnable on a CPU
+//
+// Texts are short lowercase ASCII (responses of about 2 to 40 characters), and the
+// questions (single-digit sums and maxima, counting letters, sorting, reversing lists and
+// words) are ones a 0.8M-parameter model with the byte-level tokenizer learns in a few
+// minutes of SFT on two cores. ParseItem reads a prompt back, so answers files can be
+// judged again (cmd/data judge).
 package task
 
 import (
@@ -56,8 +69,11 @@ type Item struct {
 var (
 	animals = []string{"ant", "bat", "bee", "cat", "cow", "dog", "eel", "elk", "emu", "fox", "hen", "owl", "pig", "ram", "rat", "yak"}
 	words   = []string{"cake", "lamp", "frog", "moon", "star", "tree", "bird", "fish", "milk", "rain", "snow", "wind", "gold", "salt", "rock", "leaf", "desk", "ship", "wolf", "corn"}
-	// kinds is the mix of question kinds: each is equally likely.
-	kinds = []string{"add", "sub", "mul", "max", "count", "sort", "reverse", "reverse_word"}
+	// kinds is the mix of question kinds: each is equally likely. Each is within what the
+	// tiny model learns in the SFT budget of a CPU run: single-digit sums and maxima,
+	// counting, and moving items or letters around (two-digit arithmetic is not: a 0.8M
+	// model answered it at chance after 1,500 SFT steps).
+	kinds = []string{"add", "max", "count", "sort", "reverse", "reverse_word"}
 )
 
 var instructions = map[string]string{
@@ -90,21 +106,14 @@ func NewItem(rng *rand.Rand) Item {
 	m := Meta{Kind: kind, Type: Number}
 	switch kind {
 	case "add":
-		a, b := rng.IntN(100), rng.IntN(100)
+		a, b := rng.IntN(10), rng.IntN(10)
 		q, m.Expected = fmt.Sprintf("add %d and %d.", a, b), []string{strconv.Itoa(a + b)}
-	case "sub":
-		a, b := rng.IntN(100), rng.IntN(100)
-		a, b = max(a, b), min(a, b)
-		q, m.Expected = fmt.Sprintf("subtract %d from %d.", b, a), []string{strconv.Itoa(a - b)}
-	case "mul":
-		a, b := 2+rng.IntN(11), 2+rng.IntN(11)
-		q, m.Expected = fmt.Sprintf("multiply %d by %d.", a, b), []string{strconv.Itoa(a * b)}
 	case "max":
 		n := 3 + rng.IntN(2)
 		nums := make([]string, n)
 		best := -1
 		for i := range nums {
-			v := rng.IntN(100)
+			v := rng.IntN(10)
 			nums[i], best = strconv.Itoa(v), max(best, v)
 		}
 		q, m.Expected = fmt.Sprintf("which is largest: %s?", strings.Join(nums, ", ")), []string{strconv.Itoa(best)}
@@ -130,7 +139,7 @@ func NewItem(rng *rand.Rand) Item {
 		}
 	case "reverse_word":
 		m.Type = Word
-		w := words[rng.IntN(len(words))]
+		w := append(words, animals...)[rng.IntN(len(words)+len(animals))]
 		q, m.Expected = fmt.Sprintf("spell %s backwards.", w), []string{reverseString(w)}
 	}
 	formats := Formats(m.Type)
