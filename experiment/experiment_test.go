@@ -425,12 +425,12 @@ func TestPaperGrids(t *testing.T) {
 	require.Contains(t, grid[2].String(), "lambda=0.2")
 	grid, err = byName["simpo"].Grid(1)
 	require.NoError(t, err)
-	require.Equal(t, []Point{{Beta: 0.8, Gamma: 2, LR: 2.5e-4}, {Beta: 0.8, Gamma: 2, LR: 1e-3},
-		{Beta: 1, Gamma: 2, LR: 2.5e-4}, {Beta: 1, Gamma: 2, LR: 1e-3}}, grid)
+	require.Equal(t, []Point{{Beta: 0.8, Gamma: 2, LR: 5e-5}, {Beta: 0.8, Gamma: 2, LR: 2e-4},
+		{Beta: 1, Gamma: 2, LR: 5e-5}, {Beta: 1, Gamma: 2, LR: 2e-4}}, grid)
 	grid, err = byName["amopo"].Grid(1)
 	require.NoError(t, err)
-	require.Equal(t, []Point{{Beta: 0.8, Gamma: 2, LR: 2.5e-4}, {Beta: 0.8, Gamma: 2, LR: 1e-3},
-		{Beta: 1, Gamma: 2, LR: 2.5e-4}, {Beta: 1, Gamma: 2, LR: 1e-3}}, grid)
+	require.Equal(t, []Point{{Beta: 0.8, Gamma: 2, LR: 5e-5}, {Beta: 0.8, Gamma: 2, LR: 2e-4},
+		{Beta: 1, Gamma: 2, LR: 5e-5}, {Beta: 1, Gamma: 2, LR: 2e-4}}, grid)
 	sp, err = byName["modpo"].Params(grid[0], []string{"general"}, 1)
 	require.NoError(t, err)
 	require.Len(t, sp.ObjectiveWeights, len(task.Dimensions()), "MODPO: one weight per dimension, uniform by default")
