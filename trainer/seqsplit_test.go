@@ -2,6 +2,7 @@ package trainer
 
 import (
 	"fmt"
+	"io"
 	"sort"
 	"testing"
 
@@ -178,9 +179,60 @@ func TestSplitStepGraphsHoldNoWholeBatch(t *testing.T) {
 	}
 }
 
-// TestSplitSequencesRefusesZero: a split needs at least one sequence a group.
-func TestSplitSequencesRefusesZero(t *testing.T) {
+// TestMicroSequencesRefusesNegative: the config refuses a negative micro_sequences by
+// key, and the stepper a group of no sequence.
+func TestMicroSequencesRefusesNegative(t *testing.T) {
+	cfg := Defaults()
+	cfg.Pref.MicroSequences = -1
+	require.ErrorContains(t, cfg.Validate(), "preference.micro_sequences = -1")
+	cfg = Defaults()
+	cfg.SFT.MicroSequences = 2
+	require.NoError(t, cfg.Validate())
 	st, err := NewStepper(toyBackend(t), toyContext(t, 1), toyModel, PreferenceStep, prefParams(t), DefaultOptimizer(1e-3), 10, 1)
 	require.NoError(t, err)
 	require.ErrorContains(t, st.SplitSequences(0), "micro_sequences = 0")
+}
+
+// TestRunStageSplitsByMicroSequences: the stage key micro_sequences reaches the loop's
+// steppers, training and held-out evaluation, SFT and preference: the model is only ever
+// built on groups of at most that many sequences, and the stages log the losses of the
+// unsplit run.
+func TestRunStageSplitsByMicroSequences(t *testing.T) {
+	p := spec.Defaults(spec.AMoPO)
+	p.Dimensions, p.Seed = []string{"a", "b"}, 11
+	run := func(sftMicro, prefMicro int) (losses []float64, rows map[int]bool) {
+		rows = map[int]bool{}
+		model := func(ctx *context.Context, tokens, attention, positions *Node) *Node {
+			rows[tokens.Shape().Dimensions[0]] = true
+			return toyModel(ctx, tokens, attention, positions)
+		}
+		r := &Run{Backend: toyBackend(t), Ctx: toyContext(t, 11), Model: model, OutDir: t.TempDir(), Seed: 11,
+			Log: io.Discard, LogEvery: 1, ConfigText: "toy"}
+		defer r.Close()
+		record := func(_ int, m map[string]float64) {
+			for _, name := range []string{"loss", "eval_loss"} {
+				if v, ok := m[name]; ok {
+					losses = append(losses, v)
+				}
+			}
+		}
+		for _, st := range []Stage{
+			{Name: "sft", Kind: SFTStep, Train: toySource{batches: 3, b: 4, k: 1, s: 8, sft: true, seed: 1}, OnMetrics: record,
+				Config: StageConfig{Steps: 3, BatchSize: 4, GradAccum: 1, MicroSequences: sftMicro, Optimizer: DefaultOptimizer(0.05)}},
+			{Name: "preference", Kind: PreferenceStep, Params: p, OnMetrics: record,
+				Train: toySource{batches: 4, b: 2, k: 2, s: 8, seed: 2}, Eval: toySource{batches: 1, b: 2, k: 2, s: 8, seed: 3},
+				Config: StageConfig{Steps: 2, BatchSize: 2, GradAccum: 2, MicroSequences: prefMicro, Optimizer: DefaultOptimizer(0.02)}},
+		} {
+			require.NoError(t, r.RunStage(st))
+		}
+		return losses, rows
+	}
+	want, wholeRows := run(0, 0)
+	require.True(t, wholeRows[8], "the unsplit preference step runs 8 sequences at once")
+	got, rows := run(1, 3)
+	for n := range rows {
+		require.LessOrEqual(t, n, 3, "a model graph on %d sequences", n)
+	}
+	require.Len(t, got, len(want))
+	require.InDeltaSlice(t, want, got, 1e-5)
 }
