@@ -9,6 +9,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/gomlx/pkg/ml/context/initializers"
 )
 
 // A step split by sequences (SplitSequences, the stage key micro_sequences) computes the
@@ -28,8 +29,13 @@ import (
 //     coefficients c = dL/dlogp / grad_accum [N, S] (the same noise, so the same Gaussian
 //     weights, which carry no gradient in any case);
 //  3. per group of M sequences, the gradient of the surrogate Σ logp·c over the group's
-//     rows (c a constant), added into the gradient accumulators; the last group of the
-//     optimizer step clips and applies AdamW as the whole step does.
+//     rows (c a constant), added into the gradient accumulators;
+//  4. at the end of the optimizer step, a graph of its own clips the accumulated gradient
+//     and applies AdamW as the whole step does, and zeroes the accumulators. Kept apart
+//     from the last group's backward, the optimizer's parameter-sized tensors (the moments'
+//     update, the accumulators' reset) never coexist with the model's activations and
+//     that group's gradient. A batch that is one group of an optimizer step of one
+//     micro-batch needs no accumulator: its update graph applies the step itself.
 //
 // The sum of the groups' gradients is the whole step's gradient, up to float32 rounding
 // (TestSplitStepEqualsWholeStep). The price is one more forward pass over the batch (pass
@@ -46,6 +52,11 @@ type seqSplit struct {
 	// updateNames are the metric outputs of each update graph (grad_norm and
 	// learning_rate when it applies the update; none otherwise).
 	updateNames map[splitUpdate][]string
+	// optimize is pass 4, from the accumulators: it applies the update of vars, the
+	// trainable variables the update graphs found, and gives optimizeNames.
+	optimize      *context.Exec
+	vars          []*context.Variable
+	optimizeNames []string
 }
 
 // splitUpdate keys the update graphs: whether it applies the optimizer step and whether
@@ -73,13 +84,18 @@ func (s *Stepper) SplitSequences(micro int) error {
 		return err
 	}
 	if s.kind != EvalStep {
-		for _, key := range []splitUpdate{{false, false}, {false, true}, {true, false}, {true, true}} {
+		for _, key := range []splitUpdate{{false, false}, {false, true}, {true, false}} {
 			key := key
 			if sp.update[key], err = context.NewExec(s.backend, s.ctx, func(ctx *context.Context, in []*Node) []*Node {
 				return s.buildSplitUpdate(ctx.Checked(false), sp, key, in)
 			}); err != nil {
 				return err
 			}
+		}
+		if sp.optimize, err = context.NewExec(s.backend, s.ctx, func(ctx *context.Context, g *Graph) []*Node {
+			return s.buildSplitOptimize(ctx.Checked(false), g, sp)
+		}); err != nil {
+			return err
 		}
 	}
 	s.split = sp
@@ -109,6 +125,7 @@ func (s *Stepper) buildSplitUpdate(ctx *context.Context, sp *seqSplit, key split
 	logps, _ := s.tokenLogProbs(ctx.In("model"), in[0], in[2], in[3], in[1])
 	surrogate := ReduceAllSum(Mul(ConvertDType(logps, dtypes.Float32), ConvertDType(in[4], dtypes.Float32)))
 	vars, values := trainableVariables(ctx, g)
+	sp.vars = vars
 	metrics := map[string]*Node{}
 	s.update(ctx, vars, Gradient(surrogate, values...), key.apply, key.accumulate, metrics)
 	names, outs := metricOutputs(metrics)
@@ -116,6 +133,26 @@ func (s *Stepper) buildSplitUpdate(ctx *context.Context, sp *seqSplit, key split
 	if len(outs) == 0 {
 		outs = []*Node{surrogate} // a graph needs an output; this one is read by nothing
 	}
+	return outs
+}
+
+// buildSplitOptimize is pass 4's graph: the update from the accumulated gradients, which
+// it resets to zero. Outputs: grad_norm and learning_rate, in sp.optimizeNames order.
+func (s *Stepper) buildSplitOptimize(ctx *context.Context, g *Graph, sp *seqSplit) []*Node {
+	if len(sp.vars) == 0 {
+		panic(fmt.Errorf("trainer: the split step's optimizer graph built before any update graph"))
+	}
+	state := ctx.InAbsPath("/accumulated").Checked(false).WithInitializer(initializers.Zero)
+	grads := make([]*Node, len(sp.vars))
+	for i, v := range sp.vars {
+		acc := state.VariableWithShape(momentName(v), v.Shape()).SetTrainable(false)
+		grads[i] = acc.ValueGraph(g)
+		acc.SetValueGraph(ZerosLike(grads[i]))
+	}
+	metrics := map[string]*Node{}
+	s.update(ctx, sp.vars, grads, true, false, metrics)
+	var outs []*Node
+	sp.optimizeNames, outs = metricOutputs(metrics)
 	return outs
 }
 
@@ -183,10 +220,12 @@ func (s *Stepper) runSplit(batch *Batch, noise *tensors.Tensor, apply bool) (map
 	coef := outs[len(sp.lossNames)]
 	defer coef.FinalizeAll()
 
-	// Pass 3: the gradient group by group; the last group of the optimizer step applies it.
+	// Pass 3: the gradient group by group, into the accumulators unless this one group
+	// makes the whole optimizer step and applies it.
 	var g *Graph
-	for i, gr := range groups {
-		key := splitUpdate{apply: apply && i == len(groups)-1, accumulate: s.accumSteps > 1 || len(groups) > 1}
+	accumulate := s.accumSteps > 1 || len(groups) > 1
+	for _, gr := range groups {
+		key := splitUpdate{apply: apply && !accumulate, accumulate: accumulate}
 		args, err := rows(gr[0], gr[1], model...)
 		if err != nil {
 			return nil, nil, err
@@ -204,6 +243,14 @@ func (s *Stepper) runSplit(batch *Batch, noise *tensors.Tensor, apply bool) (map
 		if len(sp.updateNames[key]) == 0 {
 			outs[0].FinalizeAll()
 		}
+	}
+	// Pass 4: the update from the accumulated gradients.
+	if apply && accumulate {
+		outs, err := sp.optimize.Exec()
+		if err != nil {
+			return nil, nil, err
+		}
+		readMetrics(m, sp.optimizeNames, outs)
 	}
 	return m, g, nil
 }
