@@ -143,14 +143,21 @@ func (s *Stepper) buildSplitOptimize(ctx *context.Context, g *Graph, sp *seqSpli
 		panic(fmt.Errorf("trainer: the split step's optimizer graph built before any update graph"))
 	}
 	state := ctx.InAbsPath("/accumulated").Checked(false).WithInitializer(initializers.Zero)
+	accs := make([]*context.Variable, len(sp.vars))
 	grads := make([]*Node, len(sp.vars))
 	for i, v := range sp.vars {
-		acc := state.VariableWithShape(momentName(v), v.Shape()).SetTrainable(false)
-		grads[i] = acc.ValueGraph(g)
-		acc.SetValueGraph(ZerosLike(grads[i]))
+		accs[i] = state.VariableWithShape(momentName(v), v.Shape()).SetTrainable(false)
+		grads[i] = accs[i].ValueGraph(g)
 	}
 	metrics := map[string]*Node{}
 	s.update(ctx, sp.vars, grads, true, false, metrics)
+	// The reset is 0·(the variable's new value), not a constant zero: a constant depends
+	// on nothing, and the executor would fill all the parameter-sized zeros at the start,
+	// next to the AdamW temporaries; this way each is made once its variable is updated.
+	// (Non-finite new weights, a run already lost, would leave NaN accumulators.)
+	for i, v := range sp.vars {
+		accs[i].SetValueGraph(MulScalar(ConvertDType(v.ValueGraph(g), grads[i].DType()), 0))
+	}
 	var outs []*Node
 	sp.optimizeNames, outs = metricOutputs(metrics)
 	return outs
