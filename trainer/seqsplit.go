@@ -22,7 +22,7 @@ import (
 //
 //	dL/dθ = Σ_n Σ_t dL/dlogp[n, t] · dlogp[n, t]/dθ.
 //
-// The step therefore runs in three parts:
+// The step therefore runs in four parts:
 //  1. the log-probs of the N sequences, forward only, M sequences at a time, gathered on
 //     the host ([N, S], small);
 //  2. the loss graph on those log-probs as an input: the loss, its metrics and the
@@ -39,8 +39,8 @@ import (
 //
 // The sum of the groups' gradients is the whole step's gradient, up to float32 rounding
 // (TestSplitStepEqualsWholeStep). The price is one more forward pass over the batch (pass
-// 1) and, when there is more than one group or micro-batch, the accumulators (one
-// parameter-sized float32 copy).
+// 1) and, when there is more than one group or micro-batch, the accumulators (a
+// parameter-sized copy of the gradient).
 
 // seqSplit holds the graphs of a split step.
 type seqSplit struct {
@@ -66,8 +66,8 @@ type splitUpdate struct{ apply, accumulate bool }
 // SplitSequences makes each step compute its gradient micro sequences at a time (see
 // seqsplit.go): the same update, with the model's activations of micro sequences at
 // once instead of the whole batch's, for one more forward pass. Call it before the first
-// Run. micro >= the batch's sequences runs the batch as one group, still in the three
-// passes.
+// Run. micro >= the batch's sequences runs the batch as one group, still with the extra
+// forward pass.
 func (s *Stepper) SplitSequences(micro int) error {
 	if micro < 1 {
 		return fmt.Errorf("trainer: micro_sequences = %d: must be >= 1 to split a step", micro)
