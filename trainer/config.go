@@ -62,10 +62,16 @@ type DataConfig struct {
 
 // StageConfig is one training stage.
 type StageConfig struct {
-	Steps     int             `json:"steps" yaml:"steps" help:"optimizer steps (0 skips the stage)"`
-	BatchSize int             `json:"batch_size" yaml:"batch_size" help:"pairs (or sequences for SFT) per micro-batch"`
-	GradAccum int             `json:"grad_accum" yaml:"grad_accum" help:"micro-batches per optimizer step"`
-	Optimizer OptimizerConfig `json:"optimizer" yaml:"optimizer"`
+	Steps     int `json:"steps" yaml:"steps" help:"optimizer steps (0 skips the stage)"`
+	BatchSize int `json:"batch_size" yaml:"batch_size" help:"pairs (or sequences for SFT) per micro-batch"`
+	GradAccum int `json:"grad_accum" yaml:"grad_accum" help:"micro-batches per optimizer step"`
+	// MicroSequences splits each micro-batch's gradient into groups of this many
+	// sequences (0: all at once): the model's activations exist for that many sequences at
+	// a time, for one more forward pass over the batch. The update is the same, to float32
+	// rounding: every loss is a function of the token log-probs, so the gradient is
+	// Σ dL/dlogp · dlogp/dθ, which the groups sum term by term (seqsplit.go).
+	MicroSequences int             `json:"micro_sequences" yaml:"micro_sequences" help:"sequences whose gradient is computed at once (0: the whole micro-batch); lowers memory for one more forward pass"`
+	Optimizer      OptimizerConfig `json:"optimizer" yaml:"optimizer"`
 }
 
 // LossConfig is the preference loss (see docs/loss.md); numbers left at their zero value
@@ -274,6 +280,9 @@ func (c *Config) Validate() error {
 	}{{"sft", c.SFT}, {"preference", c.Pref}} {
 		if s.st.Steps < 0 {
 			return fmt.Errorf("%s.steps = %d: must be >= 0", s.name, s.st.Steps)
+		}
+		if s.st.MicroSequences < 0 {
+			return fmt.Errorf("%s.micro_sequences = %d: must be >= 0 (0: the whole micro-batch at once)", s.name, s.st.MicroSequences)
 		}
 		if err := s.st.Optimizer.Validate(s.name + ".optimizer"); err != nil {
 			return err

@@ -25,6 +25,17 @@
 //     against the graph's, and gradient accumulation over micro-steps within one
 //     optimizer step (TestGradientAccumulationEqualsOneBigBatch).
 //
+// # Memory: steps split by sequences
+//
+// A stage's micro_sequences (StageConfig.MicroSequences, Stepper.SplitSequences) computes
+// a micro-batch's gradient a few sequences at a time, so that the model's activations
+// exist for those only, not for the B·K·2 sequences of a preference batch. It is exact,
+// not an approximation: every loss here is a function of the per-token log-probs (the
+// Gaussian weights carry no gradient), so dL/dθ = Σ_n Σ_t dL/dlogp[n,t] · dlogp[n,t]/dθ;
+// the step takes the log-probs forward only, dL/dlogp from the loss graph, then the
+// gradient of Σ logp·dL/dlogp group by group into the accumulators (seqsplit.go). It costs
+// one more forward pass over the batch and a parameter-sized accumulator.
+//
 // # Backends and tokenizers
 //
 // The trainer runs on the backend its caller picked (engine/backend) and reads text

@@ -206,6 +206,16 @@ func (r *Run) RunStage(stage Stage) error {
 			return err
 		}
 	}
+	if cfg.MicroSequences > 0 {
+		for _, st := range []*Stepper{train, evaluator} {
+			if st == nil {
+				continue
+			}
+			if err := st.SplitSequences(cfg.MicroSequences); err != nil {
+				return fmt.Errorf("%s.micro_sequences: %w", stage.Name, err)
+			}
+		}
+	}
 	if err := r.openMetrics(); err != nil {
 		return err
 	}

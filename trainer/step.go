@@ -57,13 +57,16 @@ type Stepper struct {
 	// logitsChunkBytes bounds the float32 logits that exist at once for a model that gives
 	// its LM head (HeadLogits): LogitsChunkBytes, lowered by tests.
 	logitsChunkBytes int
+	backend          backends.Backend
+	// split, when set (SplitSequences), runs each step sequence group by sequence group.
+	split *seqSplit
 }
 
 func NewStepper(backend backends.Backend, ctx *context.Context, model Model, kind StepKind, p spec.Params,
 	opt OptimizerConfig, totalSteps, accumSteps int) (*Stepper, error) {
 	s := &Stepper{kind: kind, ctx: ctx, params: p, opt: opt, totalSteps: totalSteps,
 		accumSteps: max(accumSteps, 1), execs: map[bool]*context.Exec{}, model: model,
-		metricNames: map[bool][]string{}, logitsChunkBytes: LogitsChunkBytes}
+		metricNames: map[bool][]string{}, logitsChunkBytes: LogitsChunkBytes, backend: backend}
 	for _, apply := range []bool{false, true} {
 		if kind == EvalStep && apply {
 			continue
@@ -92,51 +95,64 @@ func (s *Stepper) build(ctx *context.Context, inputs []*Node, apply bool) []*Nod
 	n := tokens.Shape().Size() / seqLen
 	flat := func(x *Node) *Node { return Reshape(x, n, seqLen) }
 	logps, mask := s.tokenLogProbs(ctx.In("model"), flat(tokens), flat(attention), flat(positions), flat(response))
-
-	metrics := map[string]*Node{}
-	var loss *Node
-	switch s.kind {
-	case SFTStep:
-		maskF := ConvertDType(mask, logps.DType())
-		count := MaxScalar(ReduceAllSum(maskF), 1)
-		loss = Div(Neg(ReduceAllSum(Mul(logps, maskF))), count)
-		metrics["loss"] = loss
-		metrics["nll_loss"] = loss
-	default:
-		b, k := dims[0], dims[1]
-		in := amopo.Inputs{
-			Logps: Reshape(logps, b, k, 2, seqLen),
-			Mask:  Reshape(mask, b, k, 2, seqLen),
-			Noise: inputs[4],
-		}
-		routeLossInputs(&in, s.params, inputs[5:])
-		out := amopo.New(in).Params(s.params).Done()
-		loss = out.Loss
-		metrics = out.Metrics()
-	}
+	loss, metrics := s.lossOf(logps, mask, dims, inputs[4:])
 	if s.kind != EvalStep {
 		vars, values := trainableVariables(ctx, g)
 		grads := Gradient(DivScalar(loss, float64(s.accumSteps)), values...)
-		if s.accumSteps > 1 {
-			grads = accumulate(ctx, vars, grads, apply)
-		}
-		if apply {
-			gradNorm, lr := s.opt.apply(ctx, stageNames[s.kind], vars, grads, s.totalSteps)
-			metrics["grad_norm"] = gradNorm
-			metrics["learning_rate"] = lr
-		}
+		s.update(ctx, vars, grads, apply, s.accumSteps > 1, metrics)
 	}
+	var outs []*Node
+	s.metricNames[apply], outs = metricOutputs(metrics)
+	return outs
+}
+
+// lossOf is the stage's loss, and its metrics, of the token log-probs and mask [N, S] of
+// a batch whose tokens are dims ([B, K, 2, S] or [B, S]). rest are the step's inputs
+// after the model's: the noise, then lossArgs's.
+func (s *Stepper) lossOf(logps, mask *Node, dims []int, rest []*Node) (loss *Node, metrics map[string]*Node) {
+	seqLen := dims[len(dims)-1]
+	if s.kind == SFTStep {
+		maskF := ConvertDType(mask, logps.DType())
+		count := MaxScalar(ReduceAllSum(maskF), 1)
+		loss = Div(Neg(ReduceAllSum(Mul(logps, maskF))), count)
+		return loss, map[string]*Node{"loss": loss, "nll_loss": loss}
+	}
+	b, k := dims[0], dims[1]
+	in := amopo.Inputs{
+		Logps: Reshape(logps, b, k, 2, seqLen),
+		Mask:  Reshape(mask, b, k, 2, seqLen),
+		Noise: rest[0],
+	}
+	routeLossInputs(&in, s.params, rest[1:])
+	out := amopo.New(in).Params(s.params).Done()
+	return out.Loss, out.Metrics()
+}
+
+// update adds grads into the accumulators when accumulateGrads and, when apply, clips
+// them and takes the AdamW step, adding grad_norm and learning_rate to metrics.
+func (s *Stepper) update(ctx *context.Context, vars []*context.Variable, grads []*Node, apply, accumulateGrads bool, metrics map[string]*Node) {
+	if accumulateGrads {
+		grads = accumulate(ctx, vars, grads, apply)
+	}
+	if apply {
+		gradNorm, lr := s.opt.apply(ctx, stageNames[s.kind], vars, grads, s.totalSteps)
+		metrics["grad_norm"] = gradNorm
+		metrics["learning_rate"] = lr
+	}
+}
+
+// metricOutputs orders metrics by name, as float64 graph outputs.
+func metricOutputs(metrics map[string]*Node) ([]string, []*Node) {
 	names := make([]string, 0, len(metrics))
 	for name := range metrics {
 		names = append(names, name)
 	}
 	sort.Strings(names)
-	s.metricNames[apply] = names
 	outs := make([]*Node, len(names))
 	for i, name := range names {
 		outs[i] = ConvertDType(metrics[name], dtypes.Float64)
 	}
-	return outs
+	return names, outs
 }
 
 // trainableVariables lists the trainable variables the graph uses, in a stable order,
@@ -181,29 +197,44 @@ func (s *Stepper) Run(batch *Batch, noise *tensors.Tensor, apply bool) (map[stri
 	return m, err
 }
 
-// RunWithGraph is Run that also returns the graph it executed (to inspect its ops).
+// RunWithGraph is Run that also returns the graph it executed (to inspect its ops); for a
+// step split by SplitSequences, the last sequence group's update graph.
 func (s *Stepper) RunWithGraph(batch *Batch, noise *tensors.Tensor, apply bool) (map[string]float64, *Graph, error) {
-	args := []any{batch.Tokens, batch.Response, batch.Attention, batch.Positions}
-	if s.kind != SFTStep {
-		args = append(args, noise)
-		extra, err := lossArgs(s.params, batch)
-		if err != nil {
-			return nil, nil, err
-		}
-		args = append(args, extra...)
-	} else {
-		// The SFT graph ignores the noise input: give it a constant so the signature is fixed.
-		args = append(args, tensors.FromScalar(float32(0)))
-	}
 	apply = apply && s.kind != EvalStep
+	if s.split != nil {
+		return s.runSplit(batch, noise, apply)
+	}
+	tail, err := s.lossTail(batch, noise)
+	if err != nil {
+		return nil, nil, err
+	}
+	args := append([]any{batch.Tokens, batch.Response, batch.Attention, batch.Positions}, tail...)
 	outs, g, err := s.execs[apply].ExecWithGraph(args...)
 	if err != nil {
 		return nil, nil, err
 	}
 	m := make(map[string]float64, len(outs))
-	for i, name := range s.metricNames[apply] {
+	readMetrics(m, s.metricNames[apply], outs)
+	return m, g, nil
+}
+
+// lossTail is the step's inputs after the model's: the noise, then lossArgs's.
+func (s *Stepper) lossTail(batch *Batch, noise *tensors.Tensor) ([]any, error) {
+	if s.kind == SFTStep {
+		// The SFT graph ignores the noise input: give it a constant so the signature is fixed.
+		return []any{tensors.FromScalar(float32(0))}, nil
+	}
+	extra, err := lossArgs(s.params, batch)
+	if err != nil {
+		return nil, err
+	}
+	return append([]any{noise}, extra...), nil
+}
+
+// readMetrics stores the scalar outputs under their names in m and frees them.
+func readMetrics(m map[string]float64, names []string, outs []*tensors.Tensor) {
+	for i, name := range names {
 		m[name] = tensors.ToScalar[float64](outs[i])
 		outs[i].FinalizeAll()
 	}
-	return m, g, nil
 }

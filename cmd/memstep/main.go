@@ -11,7 +11,9 @@
 // shrinks the vocabulary, which leaves the per-layer memory as it is and the step short.
 // -logits chunked is what cmd/train does (the log-probs from the hidden states chunk by
 // chunk, trainer.HeadLogits); -logits whole gives the model's [N, S, V] logits to
-// amopo.TokenLogProbs, the path before it.
+// amopo.TokenLogProbs, the path before it. -micro M splits the step by sequences
+// (trainer.Stepper.SplitSequences, the stage key micro_sequences): the log-probs of the 8
+// sequences forward only, then the gradient M sequences at a time; 0 runs the 8 at once.
 //
 // # What it prints
 //
@@ -45,19 +47,23 @@ func main() {
 	logits := flag.String("logits", "chunked", "chunked (trainer.HeadLogits, as cmd/train) or whole (the [N, S, V] logits to TokenLogProbs)")
 	backendName := flag.String("backend", "go", "backend, as cmd/train's --backend")
 	vocab := flag.Int("vocab", 151936, "vocabulary size (a small one isolates the per-layer memory)")
+	micro := flag.Int("micro", 0, "sequences whose gradient is computed at once, as preference.micro_sequences (0: all 2*K)")
 	flag.Parse()
-	if err := run(*layers, *seq, *k, *vocab, *logits, *backendName); err != nil {
+	if err := run(*layers, *seq, *k, *vocab, *micro, *logits, *backendName); err != nil {
 		fmt.Fprintln(os.Stderr, "memstep:", err)
 		os.Exit(1)
 	}
 }
 
-func run(layers, seq, k, vocab int, logits, backendName string) error {
+func run(layers, seq, k, vocab, micro int, logits, backendName string) error {
 	if logits != "chunked" && logits != "whole" {
 		return fmt.Errorf("-logits: want chunked or whole, got %q", logits)
 	}
 	if layers < 1 || seq < 2 || k < 1 || vocab < 2 {
 		return fmt.Errorf("-layers %d, -seq %d, -k %d, -vocab %d: need at least 1 layer, 2 tokens, 1 dimension, 2 ids", layers, seq, k, vocab)
+	}
+	if micro < 0 {
+		return fmt.Errorf("-micro %d: must be >= 0 (0: all %d sequences at once)", micro, 2*k)
 	}
 	fastgrad.RegisterFastDotGrad() // as cmd/train: GoMLX's own matmul gradient is far larger
 	be, err := backend.New(backendName)
@@ -85,6 +91,13 @@ func run(layers, seq, k, vocab int, logits, backendName string) error {
 	if err != nil {
 		return err
 	}
+	split := "whole"
+	if micro > 0 {
+		if err := st.SplitSequences(micro); err != nil {
+			return err
+		}
+		split = fmt.Sprintf("split into groups of %d sequences", micro)
+	}
 	batch := trainer.RandomPreferenceBatch(cfg.VocabSize, 1, k, seq)
 	initHWM, err := peakRSS()
 	if err != nil {
@@ -92,7 +105,7 @@ func run(layers, seq, k, vocab int, logits, backendName string) error {
 	}
 	fmt.Printf("model: Qwen2.5-0.5B shape, %d layers, vocab %d, %.1fM parameters, float32; backend %s\n",
 		layers, cfg.VocabSize, float64(cfg.NumParams())/1e6, be.Name())
-	fmt.Printf("step: 1 pair, K = %d (%d sequences of %d tokens), logits %s\n", k, 2*k, seq, logits)
+	fmt.Printf("step: 1 pair, K = %d (%d sequences of %d tokens), logits %s, %s\n", k, 2*k, seq, logits, split)
 	fmt.Printf("peak RSS after init: %.2f GB\n", float64(initHWM)/1e9)
 	start := time.Now()
 	m, err := st.Run(batch, amopo.NoiseTensor(1, 0, 1, k), true)
