@@ -69,8 +69,9 @@ type StageConfig struct {
 	// sequences (0: all at once): the model's activations exist for that many sequences at
 	// a time, for one more forward pass over the batch. The update is the same, to float32
 	// rounding: every loss is a function of the token log-probs, so the gradient is
-	// Σ dL/dlogp · dlogp/dθ, which the groups sum term by term (seqsplit.go).
-	MicroSequences int             `json:"micro_sequences" yaml:"micro_sequences" help:"sequences whose gradient is computed at once (0: the whole micro-batch); lowers memory for one more forward pass"`
+	// Σ dL/dlogp · dlogp/dθ, which the groups sum term by term (seqsplit.go). Omitted from
+	// JSON at 0, so that configs recorded before the key (experiment cells) still match.
+	MicroSequences int             `json:"micro_sequences,omitempty" yaml:"micro_sequences" help:"sequences whose gradient is computed at once (0: the whole micro-batch); lowers memory for one more forward pass"`
 	Optimizer      OptimizerConfig `json:"optimizer" yaml:"optimizer"`
 }
 
