@@ -8,10 +8,8 @@ import (
 	"github.com/amopo-engine/amopo/amopo/spec"
 	"github.com/amopo-engine/amopo/data"
 	"github.com/amopo-engine/amopo/data/task"
-	"github.com/amopo-engine/amopo/gomlx/llm"
 	"github.com/amopo-engine/amopo/trainer"
 	"github.com/amopo-engine/amopo/trainer/recipe"
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 )
 
@@ -178,11 +176,8 @@ func (e *env) ensureCPSFT(st *seedState) error {
 		return err
 	}
 	fmt.Fprintf(e.log, "seed %d: controllable-cpo: cpsft (SFT on control-token prompts, the SFT budget)\n", st.seed)
-	ctx := context.New()
-	if err := llm.InitRandom(ctx.In("model"), e.mcfg, st.seed, dtypes.Float32); err != nil {
-		return err
-	}
-	if err := e.sft(ctx, control, filepath.Join(st.dir, "cpsft"), st.seed); err != nil {
+	ctx, err := e.sft(control, filepath.Join(st.dir, "cpsft"), st.seed)
+	if err != nil {
 		return fmt.Errorf("cpsft: %w", err)
 	}
 	st.cpsft, err = snapshot(ctx)

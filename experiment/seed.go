@@ -158,14 +158,10 @@ func (e *env) startFromSFT(st *seedState, sr *SeedRun, head *SeedRun) error {
 		st.sftCtx, err = e.restore(st.snap, st.seed)
 		return err
 	}
-	st.sftCtx = context.New()
-	if err := llm.InitRandom(st.sftCtx.In("model"), e.mcfg, st.seed, dtypes.Float32); err != nil { // master weights
-		return err
-	}
-	if err := e.sft(st.sftCtx, e.ds.Train, filepath.Join(st.dir, "sft"), st.seed); err != nil {
+	var err error
+	if st.sftCtx, err = e.sft(e.ds.Train, filepath.Join(st.dir, "sft"), st.seed); err != nil {
 		return fmt.Errorf("sft: %w", err)
 	}
-	var err error
 	if head != nil {
 		sr.SFT = head.SFT
 	} else if sr.SFT, err = e.judge(st.sftCtx, e.test); err != nil {
@@ -189,16 +185,12 @@ func (e *env) sharedSFT() (*sharedSFTModels, error) {
 	}
 	seed := e.cfg.SFTSeed
 	st := &seedState{seed: seed, dir: filepath.Join(e.runsDir(), fmt.Sprintf("sft-seed-%d", seed))}
-	ctx := context.New()
-	if err := llm.InitRandom(ctx.In("model"), e.mcfg, seed, dtypes.Float32); err != nil {
-		return nil, err
-	}
 	fmt.Fprintf(e.log, "sft (seed %d, shared by every seed)\n", seed)
-	if err := e.sft(ctx, e.ds.Train, filepath.Join(st.dir, "sft"), seed); err != nil {
+	ctx, err := e.sft(e.ds.Train, filepath.Join(st.dir, "sft"), seed)
+	if err != nil {
 		return nil, fmt.Errorf("sft: %w", err)
 	}
 	shared := &sharedSFTModels{}
-	var err error
 	if shared.eval, err = e.judge(ctx, e.test); err != nil {
 		return nil, err
 	}
@@ -218,21 +210,26 @@ func (e *env) sharedSFT() (*sharedSFTModels, error) {
 	return shared, nil
 }
 
-// sft trains the model in ctx on the chosen responses of pairs under the general
-// template (the shared SFT, and controllable CPO's CPSFT on control-token prompts).
-func (e *env) sft(ctx *context.Context, pairs []data.Pair, dir string, seed uint64) error {
+// sft initialises a model from seed (float32 master weights) and trains it on the chosen
+// responses of pairs under the general template (the SFT models, and controllable CPO's
+// CPSFT on control-token prompts).
+func (e *env) sft(pairs []data.Pair, dir string, seed uint64) (*context.Context, error) {
+	ctx := context.New()
+	if err := llm.InitRandom(ctx.In("model"), e.mcfg, seed, dtypes.Float32); err != nil {
+		return nil, err
+	}
 	ex, err := e.encGen.EncodeAll(pairs)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	src, err := trainer.NewSFTSource(ex, data.BatchConfig{BatchSize: e.cfg.SFT.BatchSize, Seed: seed}, int32(e.tok.Pad()))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := os.RemoveAll(dir); err != nil {
-		return err
+		return nil, err
 	}
-	return e.runStage(ctx, dir, seed, trainer.Stage{Name: "sft", Kind: trainer.SFTStep, Config: e.cfg.SFT, Train: src})
+	return ctx, e.runStage(ctx, dir, seed, trainer.Stage{Name: "sft", Kind: trainer.SFTStep, Config: e.cfg.SFT, Train: src})
 }
 
 // runsDir holds each run's metrics: run_dir, or out_dir/runs.
